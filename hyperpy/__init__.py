@@ -1,0 +1,1 @@
+"""hyperpy: write Hyperware processes in Python."""

@@ -1,0 +1,1 @@
+"""`hyperpy bench`: figures measured against a baseline in the same run."""

@@ -1,0 +1,1 @@
+"""Host build pipeline: app -> WIT world -> component -> pkg/ -> zip; and the ABI check."""

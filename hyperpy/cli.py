@@ -1,0 +1,11 @@
+"""The `hyperpy` command line. Each subcommand lives beside the code it drives and registers here."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.group()
+@click.version_option(package_name="hyperpy")
+def main() -> None:
+    """hyperpy: build, check, run and test Hyperware processes written in Python."""

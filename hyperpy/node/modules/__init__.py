@@ -1,0 +1,1 @@
+"""Runtime modules of the local node (http-server, vfs, kv, sqlite, timer, ...)."""

@@ -1,0 +1,1 @@
+"""Process runners: component (wasmtime-py) and native (host CPython)."""

@@ -1,0 +1,1 @@
+"""Package format shared by build and node: project config, manifest, metadata, names, zips."""

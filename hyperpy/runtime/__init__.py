@@ -1,0 +1,1 @@
+"""Guest runtime: compiled into every component and also run natively. Pure Python, stdlib only."""

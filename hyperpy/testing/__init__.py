@@ -1,0 +1,1 @@
+"""pytest plugin and fixtures for testing packages on the local node."""
