@@ -1,0 +1,464 @@
+"""The package project: `[tool.hyperpy]` in the app's `pyproject.toml`.
+
+Why pyproject.toml: a hyperpy app is a Python project anyway (its `[project].dependencies` are the
+pure-Python packages compiled into the component), so one file holds everything and there is no
+second config format to learn. Everything has a default; the smallest project is
+
+    [project]
+    name = "echo"
+    version = "0.1.0"
+
+    [tool.hyperpy]
+    publisher = "my-node.os"
+
+which builds one process `echo` from the module `echo` (`echo.py` or `echo/__init__.py`). Full form:
+
+    [tool.hyperpy]
+    package = "echo"            # default: [project].name
+    publisher = "template.os"   # default: "template.os" (kit's default)
+    version = "0.1.0"           # default: [project].version, else "0.1.0"
+    description = "..."         # default: [project].description (used when metadata.json is created)
+
+    [tool.hyperpy.processes.echo]   # default: one process named like the package
+    module = "echo"                 # default: the process name with '-' replaced by '_'
+    on_exit = "Restart"             # "None" | "Restart" | {Requests = [{target = "...", body = "..."}]}
+    public = false
+    request_networking = false
+    request_capabilities = ["vfs:distro:sys", {process = "kv:distro:sys", params = {kind = "read"}}]
+    grant_capabilities = []
+    infer_capabilities = true       # add what the app obviously needs (http-server, timer, ...)
+
+Capabilities the framework can see a process needs (its HTTP handlers need http-server, a sleep
+needs timer) are *inferred* and added to `request_capabilities`; `effective_capabilities` shows each
+one with where it came from, and `infer_capabilities = false` turns inference off for a process.
+"""
+
+from __future__ import annotations
+
+import keyword
+import tomllib
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    Tag,
+    ValidationError,
+)
+
+from hyperpy.package.manifest import (
+    CapabilityEntry,
+    CapabilityGrant,
+    ManifestEntry,
+    OnExitBlob,
+    OnExitRequestBody,
+    OnExitRequests,
+)
+from hyperpy.package.names import (
+    InvalidNameError,
+    parse_address,
+    suggest_safe_name,
+    validate_package_name,
+    validate_process_name,
+    validate_publisher,
+)
+from hyperpy.package.problems import Problem, problems_from_validation_error, render
+
+CONFIG_FILE = "pyproject.toml"
+CONFIG_TABLE = "tool.hyperpy"
+DEFAULT_PUBLISHER = "template.os"
+DEFAULT_VERSION = "0.1.0"
+DEFAULT_ON_EXIT = "Restart"
+
+
+class ProjectConfigError(ValueError):
+    """The project config is missing or invalid; one line per problem: `file: field: problem (fix)`."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__(render(problems))
+
+
+def _module_name(value: str) -> str:
+    parts = value.split(".")
+    if not value or not all(part.isidentifier() and not keyword.iskeyword(part) for part in parts):
+        raise ValueError(
+            f"module {value!r} is not a Python module name (write a dotted name such as 'echo' or 'app.main')"
+        )
+    return value
+
+
+def _semver(value: str) -> str:
+    from hyperpy.package.metadata import validate_semver
+
+    return validate_semver(value, "version")
+
+
+def _checked_address(value: str) -> str:
+    parse_address(value, "target")
+    return value
+
+
+class OnExitRequestConfig(BaseModel):
+    """TOML-friendly on_exit request (TOML has no null): converted to the manifest's triple."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    target: Annotated[StrictStr, AfterValidator(_checked_address)]
+    body: StrictStr | list[Annotated[StrictInt, Field(ge=0, le=255)]] = ""
+    inherit: StrictBool = False
+    metadata: StrictStr | None = None
+    blob: StrictStr | None = None
+    blob_mime: StrictStr | None = None
+
+    def to_manifest(self) -> tuple[str, OnExitRequestBody, OnExitBlob | None]:
+        body = list(self.body.encode("utf-8")) if isinstance(self.body, str) else list(self.body)
+        request = OnExitRequestBody(
+            inherit=self.inherit, expects_response=None, body=body, metadata=self.metadata, capabilities=[]
+        )
+        blob = None
+        if self.blob is not None:
+            blob = OnExitBlob(mime=self.blob_mime, bytes=list(self.blob.encode("utf-8")))
+        return (self.target, request, blob)
+
+
+class OnExitRequestsConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    Requests: list[OnExitRequestConfig]
+
+
+def _on_exit_form(value: Any) -> str | None:
+    if value in ("None", "Restart"):
+        return "exit-simple"
+    if isinstance(value, dict | OnExitRequestsConfig):
+        return "exit-requests"
+    return None
+
+
+OnExitConfig = Annotated[
+    Annotated[Literal["None", "Restart"], Tag("exit-simple")]
+    | Annotated[OnExitRequestsConfig, Tag("exit-requests")],
+    Discriminator(
+        _on_exit_form,
+        custom_error_type="on_exit_form",
+        custom_error_message=(
+            'on_exit must be "None", "Restart" or {Requests = [{target = "node@p:k:s", body = "..."}]}'
+        ),
+    ),
+]
+
+
+class ProcessSettings(BaseModel):
+    """One `[tool.hyperpy.processes.<name>]` table."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    module: Annotated[StrictStr, AfterValidator(_module_name)] | None = None
+    on_exit: OnExitConfig = DEFAULT_ON_EXIT
+    public: StrictBool = False
+    request_networking: StrictBool = False
+    request_capabilities: list[CapabilityEntry] = Field(default_factory=list)
+    grant_capabilities: list[CapabilityEntry] = Field(default_factory=list)
+    infer_capabilities: StrictBool = True
+
+
+class HyperpyTable(BaseModel):
+    """The `[tool.hyperpy]` table as written by the user (before defaults are resolved)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    package: Annotated[StrictStr, AfterValidator(validate_package_name)] | None = None
+    publisher: Annotated[StrictStr, AfterValidator(validate_publisher)] = DEFAULT_PUBLISHER
+    version: Annotated[StrictStr, AfterValidator(_semver)] | None = None
+    description: StrictStr | None = None
+    processes: dict[str, ProcessSettings] = Field(default_factory=dict)
+
+
+_KNOWN_FIELDS = (
+    *HyperpyTable.model_fields,
+    *ProcessSettings.model_fields,
+    *OnExitRequestConfig.model_fields,
+    *CapabilityGrant.model_fields,
+)
+
+
+@dataclass(frozen=True)
+class ProcessConfig:
+    """A process with every default resolved."""
+
+    name: str
+    module: str
+    on_exit: Any  # "None" | "Restart" | OnExitRequests (manifest form)
+    public: bool
+    request_networking: bool
+    request_capabilities: tuple[str | CapabilityGrant, ...]
+    grant_capabilities: tuple[str | CapabilityGrant, ...]
+    infer_capabilities: bool
+
+    @property
+    def wasm_file_name(self) -> str:
+        return f"{self.name}.wasm"
+
+
+@dataclass(frozen=True)
+class Project:
+    """A loaded, validated package project."""
+
+    root: Path
+    config_file: Path
+    package: str
+    publisher: str
+    version: str
+    description: str
+    processes: tuple[ProcessConfig, ...]
+    dependencies: tuple[str, ...] = field(default=())
+
+    @property
+    def package_id(self) -> str:
+        """`package:publisher`, also the zip's file stem."""
+        return f"{self.package}:{self.publisher}"
+
+    @property
+    def pkg_dir(self) -> Path:
+        return self.root / "pkg"
+
+    @property
+    def target_dir(self) -> Path:
+        return self.root / "target"
+
+    @property
+    def zip_path(self) -> Path:
+        return self.target_dir / f"{self.package_id}.zip"
+
+    @property
+    def api_dir(self) -> Path:
+        return self.root / "api"
+
+    def process(self, name: str) -> ProcessConfig:
+        for process in self.processes:
+            if process.name == name:
+                return process
+        raise KeyError(name)
+
+    def module_candidates(self, process: ProcessConfig) -> list[Path]:
+        """The files that may hold the process module: `a/b.py` or `a/b/__init__.py`."""
+        relative = Path(*process.module.split("."))
+        return [self.root / relative.with_suffix(".py"), self.root / relative / "__init__.py"]
+
+    def module_path(self, process: ProcessConfig) -> Path | None:
+        """The file holding the process module, or None if neither candidate exists."""
+        for candidate in self.module_candidates(process):
+            if candidate.is_file():
+                return candidate
+        return None
+
+
+def _problem(file: str, fieldpath: str, message: str, fix: str = "") -> Problem:
+    return Problem(file, fieldpath, message, fix)
+
+
+def load_project(directory: Path | str) -> Project:
+    """Read `directory/pyproject.toml` and resolve `[tool.hyperpy]` with its defaults.
+
+    Raises ProjectConfigError naming the file, the field path (`tool.hyperpy.processes.echo.public`)
+    and the fix for every problem found.
+    """
+    root = Path(directory).resolve()
+    if root.is_file() and root.name == CONFIG_FILE:
+        root = root.parent
+    config_file = root / CONFIG_FILE
+    source = str(config_file)
+    if not root.is_dir():
+        raise ProjectConfigError(
+            [_problem(str(root), "", "no such directory", "pass the package project directory")]
+        )
+    if not config_file.is_file():
+        raise ProjectConfigError(
+            [
+                _problem(
+                    source,
+                    "",
+                    "file not found",
+                    f"create it with a [project] name and a [{CONFIG_TABLE}] table",
+                )
+            ]
+        )
+    try:
+        document = tomllib.loads(config_file.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ProjectConfigError(
+            [_problem(source, "", f"not valid TOML: {exc}", "fix the TOML syntax")]
+        ) from None
+
+    project_table = document.get("project", {})
+    tool_table = document.get("tool", {})
+    if not isinstance(tool_table, dict) or "hyperpy" not in tool_table:
+        raise ProjectConfigError(
+            [
+                _problem(
+                    source,
+                    CONFIG_TABLE,
+                    "table is missing",
+                    f"add a [{CONFIG_TABLE}] section (it may be empty)",
+                )
+            ]
+        )
+    try:
+        table = HyperpyTable.model_validate(tool_table["hyperpy"])
+    except ValidationError as exc:
+        raise ProjectConfigError(
+            problems_from_validation_error(exc, source, prefix=CONFIG_TABLE, known_fields=_KNOWN_FIELDS)
+        ) from None
+    return _resolve(root, config_file, table, project_table if isinstance(project_table, dict) else {})
+
+
+def _resolve(root: Path, config_file: Path, table: HyperpyTable, project_table: dict[str, Any]) -> Project:
+    source = str(config_file)
+    problems: list[Problem] = []
+
+    package = table.package
+    if package is None:
+        name = project_table.get("name")
+        if not isinstance(name, str):
+            problems.append(
+                _problem(
+                    source,
+                    f"{CONFIG_TABLE}.package",
+                    "no package name",
+                    'set package = "my-app" or [project] name',
+                )
+            )
+            package = "invalid"
+        else:
+            try:
+                package = validate_package_name(name, "[project].name used as the package name")
+            except InvalidNameError as exc:
+                problems.append(
+                    _problem(
+                        source,
+                        "project.name",
+                        str(exc),
+                        f'or set package = "{suggest_safe_name(name)}" in [{CONFIG_TABLE}]',
+                    )
+                )
+                package = "invalid"
+
+    version = table.version
+    if version is None:
+        project_version = project_table.get("version", DEFAULT_VERSION)
+        try:
+            version = _semver(str(project_version))
+        except ValueError as exc:
+            problems.append(
+                _problem(source, "project.version", str(exc), f"or set version in [{CONFIG_TABLE}]")
+            )
+            version = DEFAULT_VERSION
+
+    description = table.description
+    if description is None:
+        description = (
+            project_table.get("description", "") if isinstance(project_table.get("description"), str) else ""
+        )
+
+    raw_dependencies = project_table.get("dependencies", [])
+    if not isinstance(raw_dependencies, list) or not all(isinstance(d, str) for d in raw_dependencies):
+        problems.append(_problem(source, "project.dependencies", "must be a list of requirement strings"))
+        raw_dependencies = []
+
+    settings = table.processes or {package: ProcessSettings()}
+    processes = []
+    for process_name, process_settings in settings.items():
+        try:
+            validate_process_name(process_name, "process name")
+        except InvalidNameError as exc:
+            problems.append(_problem(source, f"{CONFIG_TABLE}.processes.{process_name}", str(exc)))
+            continue
+        processes.append(_resolve_process(process_name, process_settings))
+
+    if problems:
+        raise ProjectConfigError(problems)
+    return Project(
+        root=root,
+        config_file=config_file,
+        package=package,
+        publisher=table.publisher,
+        version=version,
+        description=description,
+        processes=tuple(processes),
+        dependencies=tuple(raw_dependencies),
+    )
+
+
+def _resolve_process(name: str, settings: ProcessSettings) -> ProcessConfig:
+    on_exit: Any = settings.on_exit
+    if isinstance(on_exit, OnExitRequestsConfig):
+        on_exit = OnExitRequests(Requests=[request.to_manifest() for request in on_exit.Requests])
+    return ProcessConfig(
+        name=name,
+        module=settings.module or name.replace("-", "_"),
+        on_exit=on_exit,
+        public=settings.public,
+        request_networking=settings.request_networking,
+        request_capabilities=tuple(settings.request_capabilities),
+        grant_capabilities=tuple(settings.grant_capabilities),
+        infer_capabilities=settings.infer_capabilities,
+    )
+
+
+@dataclass(frozen=True)
+class EffectiveCapability:
+    """A requested capability and where it came from ("config" or "inferred")."""
+
+    entry: str | CapabilityGrant
+    source: Literal["config", "inferred"]
+
+    def describe(self) -> str:
+        text = self.entry if isinstance(self.entry, str) else f"{self.entry.process} {self.entry.params!r}"
+        return f"{text} ({self.source})"
+
+
+def effective_capabilities(
+    process: ProcessConfig, inferred: Collection[str] = ()
+) -> list[EffectiveCapability]:
+    """The capabilities the manifest will request: configured ones first, then inferred ones not
+    already configured as a messaging capability. Inference is skipped if `infer_capabilities` is off.
+    """
+    result = [EffectiveCapability(entry, "config") for entry in process.request_capabilities]
+    if process.infer_capabilities:
+        configured = {entry for entry in process.request_capabilities if isinstance(entry, str)}
+        result.extend(
+            EffectiveCapability(pid, "inferred") for pid in sorted(set(inferred)) if pid not in configured
+        )
+    return result
+
+
+def manifest_entries(
+    project: Project, inferred: Mapping[str, Collection[str]] | None = None
+) -> list[ManifestEntry]:
+    """The manifest for `project`; `inferred` maps a process name to the process ids it needs."""
+    inferred = inferred or {}
+    entries = []
+    for process in project.processes:
+        capabilities = effective_capabilities(process, inferred.get(process.name, ()))
+        entries.append(
+            ManifestEntry(
+                process_name=process.name,
+                process_wasm_path=f"/{process.wasm_file_name}",
+                on_exit=process.on_exit,
+                request_networking=process.request_networking,
+                request_capabilities=[capability.entry for capability in capabilities],
+                grant_capabilities=list(process.grant_capabilities),
+                public=process.public,
+            )
+        )
+    return entries
