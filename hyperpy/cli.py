@@ -9,3 +9,9 @@ import click
 @click.version_option(package_name="hyperpy")
 def main() -> None:
     """hyperpy: build, check, run and test Hyperware processes written in Python."""
+
+
+from hyperpy.node import cli as node_cli  # noqa: E402 - commands register after the group exists
+
+main.add_command(node_cli.inject_command)
+main.add_command(node_cli.start_package_command)
