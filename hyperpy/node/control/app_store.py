@@ -1,0 +1,138 @@
+"""`main:app-store:sys` as far as `kit start-package` sees it: NewPackage, then Install.
+
+Hyperdrive's app store is a userspace package (main, downloads, chain). The emulator keeps only the
+part a developer's install goes through, as a host-side process on the kernel's loop, with the same
+bodies, the same replies and the same storage layout (runtime-contract.md §2.7):
+
+* requests must come from our node; anything else, and any body that is not a local request, is
+  dropped with a printout and no reply (the app store logs "error handling message" and moves on);
+* **NewPackage** needs a blob (else `NoBlob`), stores it as
+  `vfs/app-store:sys/downloads/<pkg>:<pub>/<sha256>.zip` plus the zip's `manifest.json` as
+  `<sha256>.json`, and answers `Success`; a blob that is not a package zip gives `InstallFailed`;
+* **Install** looks up `<version_hash>.zip` there — the only hash check a sideload gets: a hash no
+  NewPackage stored is a `Failure` — and hands the zip to the node's installer, answering `Success`
+  or `Failure` (the reason goes to the terminal, as on a node).
+
+Where the emulator differs: with `metadata: null` a real node asks `chain:app-store:sys` for the
+published metadata; the emulator has no chain, so it installs anyway and says so on the terminal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from hyperpy.node.contracts import KernelMessage
+from hyperpy.node.control.wire import (
+    InstallPackageRequest,
+    InstallResponse,
+    NewPackageRequest,
+    NewPackageResponse,
+    install_reply,
+    new_package_reply,
+    parse_app_store_request,
+)
+from hyperpy.node.modules.base import ModuleBase, request_of
+from hyperpy.node.wit_types import PackageId, ProcessId
+from hyperpy.package.archive import PackageZip, PackageZipError, sha256_bytes
+
+APP_STORE = ProcessId("main", "app-store", "sys")
+DOWNLOADS_DRIVE = Path("app-store:sys") / "downloads"
+
+PackageInstall = Callable[[PackageId, bytes], Awaitable[None]]
+"""The node's install: unpack the zip as package `PackageId` and (re)start its processes, raising an
+exception whose message says why the package was refused."""
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+class AppStore(ModuleBase):
+    """The emulated `main:app-store:sys`; `install` is the node's package installer."""
+
+    process_id = APP_STORE
+    public = False
+
+    def __init__(self, install: PackageInstall) -> None:
+        super().__init__()
+        self._install = install
+
+    def downloads_dir(self, package_id: PackageId) -> Path:
+        return self.node.home / "vfs" / DOWNLOADS_DRIVE / str(package_id)
+
+    async def handle(self, message: KernelMessage) -> None:
+        request = request_of(message)
+        if request is None:
+            return
+        if not self.is_local(message):
+            self.log(1, f"app-store: error handling message: request from non-local node {message.source}")
+            return
+        try:
+            parsed = parse_app_store_request(request.body)
+        except ValueError as error:
+            self.log(1, f"app-store: error handling message from {message.source}: {error}")
+            return
+        if isinstance(parsed, NewPackageRequest):
+            reply = new_package_reply(await self._new_package(parsed, message))
+        else:
+            reply = install_reply(await self._install_package(parsed))
+        self.respond(message, reply)
+
+    async def _new_package(self, request: NewPackageRequest, message: KernelMessage) -> NewPackageResponse:
+        blob = message.lazy_load_blob
+        if blob is None:
+            return NewPackageResponse.NO_BLOB
+        package_id = PackageId(request.package_id.package_name, request.package_id.publisher_node)
+        try:
+            archive = PackageZip(blob.bytes, f"NewPackage {package_id}")
+            manifest = archive.read("manifest.json") if archive.has_file("manifest.json") else None
+        except PackageZipError as error:
+            self.log(0, f"app-store: NewPackage {package_id} refused: {error}")
+            return NewPackageResponse.INSTALL_FAILED
+        version_hash = sha256_bytes(blob.bytes)
+        directory = self.downloads_dir(package_id)
+        try:
+            await asyncio.to_thread(_write_atomically, directory / f"{version_hash}.zip", blob.bytes)
+            if manifest is not None:
+                await asyncio.to_thread(_write_atomically, directory / f"{version_hash}.json", manifest)
+        except OSError as error:
+            self.log(0, f"app-store: NewPackage {package_id}: could not store the zip: {error}")
+            return NewPackageResponse.INSTALL_FAILED
+        self.log(1, f"app-store: added {package_id} version {version_hash}")
+        return NewPackageResponse.SUCCESS
+
+    async def _install_package(self, request: InstallPackageRequest) -> InstallResponse:
+        package_id = PackageId(request.package_id.package_name, request.package_id.publisher_node)
+        zip_path = self.downloads_dir(package_id) / f"{request.version_hash}.zip"
+        try:
+            zip_bytes = await asyncio.to_thread(zip_path.read_bytes)
+        except OSError:
+            self.log(
+                0,
+                f"app-store: error installing package: no zip with hash {request.version_hash} for "
+                f"{package_id} (send NewPackage with the zip first; the hash is the sha256 of the zip)",
+            )
+            return InstallResponse.FAILURE
+        if request.metadata is None:
+            self.log(1, f"app-store: Install {package_id} without metadata: the emulator has no chain to ask")
+        try:
+            await self._install(package_id, zip_bytes)
+        except Exception as error:
+            self.log(0, f"app-store: error installing package: {error}")
+            return InstallResponse.FAILURE
+        self.log(0, f"app-store: successfully installed {package_id}")
+        return InstallResponse.SUCCESS

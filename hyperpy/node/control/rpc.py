@@ -1,0 +1,158 @@
+"""`POST /rpc:distro:sys/message`: kit's way into a node, served on the node's own HTTP port.
+
+Behaviour follows Hyperdrive's http-server (`handle_rpc_message` and the rpc branch of
+`handle_app_message`), because `kit inject-message` and `kit start-package` rely on it:
+
+* local only (loopback peer, no reverse-proxy headers) and unauthenticated; otherwise 403;
+* a body that is not an `RpcMessage`, or a `process` that is not a process id, gives 400;
+* the message becomes a Request from `<our>@http-server:distro:sys`, with `rsvp` = http-server when
+  a response is expected, `body` = the UTF-8 of the `body` string, the blob = base64-decoded `data`
+  with `mime` (undecodable data silently means no blob), and `node` defaulting to ours;
+* without `expects_response` the reply is an empty 200 as soon as the message is sent;
+* otherwise the reply waits for the Response with the same id: 200 with
+  `{"body":[..],"lazy_load_blob":{"mime":..,"bytes":[ascii of base64]}|null}`, or 408 after the
+  http-server timeout (15 s, or the `X-Hyperware-Http-Server-Timeout` header in seconds).
+
+The message is routed by the kernel like any other, so capability checks apply exactly as on a node:
+the target must be public or have granted http-server messaging.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+from collections.abc import Callable
+from typing import Protocol
+
+from aiohttp import web
+from pydantic import ValidationError
+
+from hyperpy.node.contracts import KernelMessage, NodeServices
+from hyperpy.node.control.wire import RpcMessage, RpcReply
+from hyperpy.node.wit_types import Address, Message_Request, Message_Response, ProcessId, Request
+
+HTTP_SERVER = ProcessId("http-server", "distro", "sys")
+TIMEOUT_HEADER = "X-Hyperware-Http-Server-Timeout"
+DEFAULT_TIMEOUT_SECONDS = 15.0
+PROXY_HEADERS = ("X-Forwarded-For", "X-Real-IP", "Cf-Connecting-Ip")
+
+
+class RpcRefused(Exception):
+    """The HTTP request is refused with `status` before anything is sent into the node."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+class PendingResponses(Protocol):
+    """Where Responses addressed to http-server are matched to the HTTP request waiting for them.
+
+    http-server owns this table (it receives the Responses); the rpc endpoint registers an id before
+    sending and forgets it when the HTTP request ends, whatever happened.
+    """
+
+    def expect(self, request_id: int) -> asyncio.Future[KernelMessage]: ...
+
+    def forget(self, request_id: int) -> None: ...
+
+
+def rpc_kernel_message(body: bytes, our_node: str, request_id: int) -> KernelMessage:
+    """Turn a posted body into the Request Hyperdrive's http-server sends; raise RpcRefused(400)."""
+    try:
+        rpc = RpcMessage.model_validate_json(body)
+    except ValidationError as error:
+        raise RpcRefused(400, f"body is not an rpc message: {error.errors()[0]['msg']}") from None
+    try:
+        target_process = ProcessId.parse(rpc.process)
+    except ValueError as error:
+        raise RpcRefused(400, str(error)) from None
+    http_server = Address(our_node, HTTP_SERVER)
+    return KernelMessage(
+        id=request_id,
+        source=http_server,
+        target=Address(rpc.node or our_node, target_process),
+        rsvp=http_server if rpc.expects_response is not None else None,
+        message=Message_Request(
+            Request(
+                inherit=False,
+                expects_response=rpc.expects_response,
+                body=(rpc.body or "").encode(),
+                metadata=rpc.metadata,
+                capabilities=[],
+            )
+        ),
+        lazy_load_blob=rpc.blob(),
+    )
+
+
+def rpc_reply_body(response: KernelMessage) -> bytes:
+    """The 200 body for a Response that reached http-server: its body and base64-ASCII blob."""
+    message = response.message
+    body = message.value[0].body if isinstance(message, Message_Response) else b""
+    return RpcReply.from_response(body, response.lazy_load_blob).to_json_bytes()
+
+
+def is_local_request(request: web.Request) -> bool:
+    """Hyperdrive's `local_only`: the peer is a loopback address and no proxy forwarded the request."""
+    if any(header in request.headers for header in PROXY_HEADERS):
+        return False
+    remote = request.remote
+    if remote is None:
+        return False
+    try:
+        return ipaddress.ip_address(remote).is_loopback
+    except ValueError:
+        return False
+
+
+def request_timeout(request: web.Request, default: float) -> float:
+    """The per-request override header (whole seconds, as Hyperdrive parses it) or the default."""
+    value = request.headers.get(TIMEOUT_HEADER)
+    if value is not None and value.strip().isdigit():
+        return float(int(value.strip()))
+    return default
+
+
+class RpcEndpoint:
+    """The aiohttp handler for `POST /rpc:distro:sys/message`, living on the kernel's event loop."""
+
+    def __init__(
+        self,
+        node: NodeServices,
+        pending: PendingResponses,
+        *,
+        default_timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        is_local: Callable[[web.Request], bool] = is_local_request,
+    ) -> None:
+        self._node = node
+        self._pending = pending
+        self._default_timeout = default_timeout
+        self._is_local = is_local
+
+    async def handle(self, request: web.Request) -> web.Response:
+        if not self._is_local(request):
+            return web.Response(status=403)
+        timeout = request_timeout(request, self._default_timeout)
+        body = await request.read()
+        try:
+            message = rpc_kernel_message(body, self._node.our_node, self._node.new_request_id())
+        except RpcRefused as refused:
+            self._node.printout(HTTP_SERVER, 2, f"http-server: refused rpc message: {refused.reason}")
+            return web.Response(status=refused.status)
+        self._node.printout(
+            HTTP_SERVER, 2, f"http-server: passing on RPC message to {message.target.process}"
+        )
+        if message.rsvp is None:
+            self._node.send(message)
+            return web.Response(status=200)
+        waiting = self._pending.expect(message.id)
+        try:
+            self._node.send(message)
+            response = await asyncio.wait_for(waiting, timeout)
+        except TimeoutError:
+            return web.Response(status=408)
+        finally:
+            self._pending.forget(message.id)
+        return web.Response(status=200, body=rpc_reply_body(response), headers={"Content-Type": "text/html"})
