@@ -15,3 +15,7 @@ from hyperpy.node import cli as node_cli  # noqa: E402 - commands register after
 
 main.add_command(node_cli.inject_command)
 main.add_command(node_cli.start_package_command)
+
+from hyperpy.build.check import check_command  # noqa: E402
+
+main.add_command(check_command)
