@@ -10,7 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hyperpy.node.contracts import RuntimeModule
+from hyperpy.node.modules.kv import KvModule
+from hyperpy.node.modules.sqlite import SqliteModule
 from hyperpy.node.modules.timer import TimerModule
+from hyperpy.node.modules.vfs import VfsModule
 
 
 @dataclass
@@ -30,7 +33,7 @@ class ModulesConfig:
 def default_modules(config: ModulesConfig | None = None) -> list[RuntimeModule]:
     """Fresh instances of every runtime module a node boots with."""
     del config
-    return [TimerModule()]
+    return [TimerModule(), VfsModule(), KvModule(), SqliteModule()]
 
 
-__all__ = ["ModulesConfig", "TimerModule", "default_modules"]
+__all__ = ["KvModule", "ModulesConfig", "SqliteModule", "TimerModule", "VfsModule", "default_modules"]
