@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import importlib.util
+import os
+import shutil
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,3 +39,26 @@ def notes_stub(tmp_path: Path) -> Iterator[ModuleType]:
     module = import_generated(path, f"notes_stub_{tmp_path.name}")
     yield module
     sys.modules.pop(module.__name__, None)
+
+
+def _cache_root() -> Path:
+    configured = os.environ.get("HYPERPY_CACHE_DIR")
+    return Path(configured) if configured else Path(__file__).resolve().parents[2] / ".hyperpy-cache"
+
+
+@pytest.fixture(scope="session")
+def tsc() -> Path:
+    """The TypeScript compiler, installed from npm once per machine into the hyperpy cache."""
+    npm = shutil.which("npm")
+    if npm is None or shutil.which("node") is None:
+        pytest.skip("node/npm not installed; the TypeScript client check needs them")
+    prefix = _cache_root() / "npm-typescript"
+    compiler = prefix / "node_modules" / ".bin" / "tsc"
+    if not compiler.exists():
+        prefix.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [npm, "install", "--prefix", str(prefix), "--no-audit", "--no-fund", "typescript@5"],
+            check=True,
+            capture_output=True,
+        )
+    return compiler
