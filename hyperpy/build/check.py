@@ -220,8 +220,8 @@ def _import_problems(name: str, functions: dict[str, str], file: str) -> list[Pr
             where,
             f"foreign import: Hyperdrive satisfies only {STANDARD_INTERFACE} and WASI 0.2 interfaces, "
             "so the node fails to instantiate this process",
-            "remove the import from your WIT world (a package API belongs in a separate process you "
-            "message, or must be composed in at build time with `wasm-tools compose`)",
+            "remove the import from your WIT world; reach another package's API by messaging its process, "
+            "or compose the provider in at build time with `wasm-tools compose`",
         )
     ]
 
@@ -445,6 +445,7 @@ def _check_package(files: PackageFiles, report: CheckReport, progress: Progress)
     manifest_label = files.label(MANIFEST_FILE)
     manifest_bytes = files.read(MANIFEST_FILE)
     entries: list[ManifestEntry] = []
+    wasm_paths: list[tuple[int, str, str]] = []  # (entry index, process name, process_wasm_path)
     if manifest_bytes is None:
         report.problems.append(
             Problem(manifest_label, "", "is missing", "every package needs one: run `hyperpy build`")
@@ -452,29 +453,48 @@ def _check_package(files: PackageFiles, report: CheckReport, progress: Progress)
     else:
         try:
             entries = parse_manifest(manifest_bytes, manifest_label)
+            wasm_paths = [(i, e.process_name, e.process_wasm_path) for i, e in enumerate(entries)]
         except ManifestError as exc:
             report.problems.extend(exc.problems)
-    for index, entry in enumerate(entries):
-        data = files.read(entry.process_wasm_path)
+            wasm_paths = _wasm_paths_of_invalid_manifest(manifest_bytes)
+    for index, process_name, wasm_path in wasm_paths:
+        data = files.read(wasm_path)
         if data is None:
             report.problems.append(
                 Problem(
                     manifest_label,
                     f"[{index}].process_wasm_path",
-                    f"{entry.process_wasm_path} does not exist in the package",
+                    f"{wasm_path} does not exist in the package",
                     "build the process with `hyperpy build`, or point process_wasm_path at an existing .wasm",
                 )
             )
             continue
-        label = files.label(entry.process_wasm_path)
+        label = files.label(wasm_path)
         progress(label)
         facts = inspect_component(data)
         report.problems.extend(component_problems(facts, label))
         if facts.validates:
-            report.summary.append(f"process {entry.process_name}: {label}: {summarize_component(facts)}")
+            report.summary.append(f"process {process_name}: {label}: {summarize_component(facts)}")
     if entries:
         report.summary.insert(0, f"{manifest_label}: {len(entries)} process(es), schema ok")
     _check_scripts(files, report, progress)
+
+
+def _wasm_paths_of_invalid_manifest(manifest_bytes: bytes) -> list[tuple[int, str, str]]:
+    """The wasm paths a schema-invalid manifest still names, so one run reports every problem."""
+    try:
+        raw = json.loads(manifest_bytes)
+    except (ValueError, UnicodeDecodeError):
+        return []
+    if not isinstance(raw, list):
+        return []
+    found = []
+    for index, entry in enumerate(raw):
+        if isinstance(entry, dict) and isinstance(entry.get("process_wasm_path"), str):
+            path = entry["process_wasm_path"]
+            if path.endswith(".wasm") and ".." not in path:
+                found.append((index, str(entry.get("process_name", f"#{index}")), path))
+    return found
 
 
 def _check_scripts(files: PackageFiles, report: CheckReport, progress: Progress) -> None:

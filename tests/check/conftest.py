@@ -1,0 +1,206 @@
+"""Fixtures for `hyperpy check` tests: real components, each built once per machine.
+
+componentize-py takes ~7 s per component, so every test component is cached on disk under
+`.hyperpy-cache/test-components/` (or `$HYPERPY_CACHE_DIR`), keyed by the sha256 of everything that
+goes into it (WIT, world, module source, componentize-py version). Inspection facts are cached by
+`hyperpy.build.component_abi` in the same cache root, so a warm test run compiles nothing.
+
+Tiny hand-written components (WAT) cover the cases componentize-py cannot produce (core modules,
+forbidden WebAssembly features, odd exports); they compile in milliseconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pytest
+from check_samples import manifest_entry, metadata_document
+
+from hyperpy.package.wit import wit_file
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+RAW_ECHO_SOURCE = '''\
+"""A raw process: implements the WIT world itself and answers every request with its own body."""
+
+
+class WitWorld:
+    def init(self, our: str) -> None:
+        from wit_world.imports import standard
+
+        while True:
+            try:
+                message = standard.receive()
+            except Exception:
+                continue
+            if isinstance(message[1], standard.Message_Request):
+                request = message[1].value
+                standard.send_response(standard.Response(False, request.body, None, []), None)
+'''
+
+FOREIGN_WORLD_WIT = """\
+package test:foreign@0.1.0;
+
+interface lookup {
+    find: func(key: string) -> string;
+}
+
+world with-foreign {
+    import lookup;
+    include hyperware:process/process-v1@1.0.0;
+}
+"""
+
+FOREIGN_SOURCE = """\
+class WitWorld:
+    def init(self, our: str) -> None:
+        from wit_world.imports import lookup
+
+        lookup.find(our)
+"""
+
+WRONG_EXPORT_WIT = """\
+package test:wrong-export@0.1.0;
+
+world wrong-init {
+    include hyperware:process/lib@1.0.0;
+    export init: func(our: string) -> string;
+}
+"""
+
+WRONG_EXPORT_SOURCE = """\
+class WitWorld:
+    def init(self, our: str) -> str:
+        return our
+"""
+
+
+def cache_root() -> Path:
+    return Path(os.environ.get("HYPERPY_CACHE_DIR") or REPO_ROOT / ".hyperpy-cache")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shared_cache_dir() -> Iterator[None]:
+    """Point hyperpy's caches at the repository cache so inspection facts survive between runs."""
+    previous = os.environ.get("HYPERPY_CACHE_DIR")
+    os.environ["HYPERPY_CACHE_DIR"] = str(cache_root())
+    yield
+    if previous is None:
+        os.environ.pop("HYPERPY_CACHE_DIR", None)
+    else:
+        os.environ["HYPERPY_CACHE_DIR"] = previous
+
+
+def _componentize_py() -> list[str]:
+    script = Path(sys.executable).with_name("componentize-py")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "componentize_py"]
+
+
+def componentize(source: str, world: str, world_wit: str | None = None) -> Path:
+    """Build `source` (module `app`) for `world` with componentize-py, once per content hash.
+
+    `world_wit` is an extra WIT package that includes hyperware.wit as a dependency; without it the
+    world comes from hyperpy's own `hyperware.wit`.
+    """
+    hyperware = wit_file().read_text(encoding="utf-8")
+    key = hashlib.sha256(
+        json.dumps(
+            [source, world, world_wit, hyperware, metadata.version("componentize-py")], sort_keys=True
+        ).encode()
+    ).hexdigest()[:24]
+    output = cache_root() / "test-components" / f"{world}-{key}.wasm"
+    if output.is_file():
+        return output
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="hyperpy-check-") as scratch:
+        work = Path(scratch)
+        (work / "app.py").write_text(source, encoding="utf-8")
+        if world_wit is None:
+            wit_dir = work / "wit"
+            wit_dir.mkdir()
+            (wit_dir / "hyperware.wit").write_text(hyperware, encoding="utf-8")
+        else:
+            wit_dir = work / "wit"
+            (wit_dir / "deps" / "hyperware").mkdir(parents=True)
+            (wit_dir / "deps" / "hyperware" / "hyperware.wit").write_text(hyperware, encoding="utf-8")
+            (wit_dir / "world.wit").write_text(world_wit, encoding="utf-8")
+        built = work / "app.wasm"
+        command = [*_componentize_py(), "-d", str(wit_dir), "-w", world, "componentize", "app"]
+        result = subprocess.run(
+            [*command, "-p", str(work), "-o", str(built)],
+            cwd=work,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"componentize-py failed for test world {world}:\n{result.stderr}")
+        partial = output.with_name(f".{output.name}.{os.getpid()}.partial")
+        shutil.copyfile(built, partial)
+        partial.replace(output)
+    return output
+
+
+@pytest.fixture(scope="session")
+def good_wasm() -> Path:
+    """A raw echo process built straight with componentize-py against hyperpy's WIT."""
+    return componentize(RAW_ECHO_SOURCE, "process-v1")
+
+
+@pytest.fixture(scope="session")
+def foreign_import_wasm() -> Path:
+    """A process whose world imports an interface no Hyperware node provides."""
+    return componentize(FOREIGN_SOURCE, "with-foreign", FOREIGN_WORLD_WIT)
+
+
+@pytest.fixture(scope="session")
+def wrong_export_wasm() -> Path:
+    """A process exporting `init: func(our: string) -> string` instead of `init: func(our: string)`."""
+    return componentize(WRONG_EXPORT_SOURCE, "wrong-init", WRONG_EXPORT_WIT)
+
+
+PackageFactory = Callable[..., Path]
+
+
+@pytest.fixture
+def make_package(tmp_path: Path) -> PackageFactory:
+    """Write a package directory: `pkg/manifest.json`, the given wasm files, `metadata.json`.
+
+    Wasm files are hard-linked from the cache when possible (they are ~18 MB each).
+    """
+
+    def make(
+        wasm: dict[str, Path],
+        manifest: Any = None,
+        metadata_doc: Any = None,
+        *,
+        with_metadata: bool = True,
+        name: str = "echo",
+    ) -> Path:
+        package = tmp_path / name
+        pkg = package / "pkg"
+        pkg.mkdir(parents=True)
+        manifest_data = [manifest_entry()] if manifest is None else manifest
+        text = manifest_data if isinstance(manifest_data, str) else json.dumps(manifest_data, indent=4)
+        (pkg / "manifest.json").write_text(text, encoding="utf-8")
+        for file_name, source in wasm.items():
+            try:
+                os.link(source, pkg / file_name)
+            except OSError:
+                shutil.copyfile(source, pkg / file_name)
+        if with_metadata:
+            document = metadata_document() if metadata_doc is None else metadata_doc
+            (package / "metadata.json").write_text(json.dumps(document, indent=4), encoding="utf-8")
+        return package
+
+    return make
