@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -169,6 +170,62 @@ def _newest_version(metadata: PackageMetadata) -> str | None:
     return max(versions, key=semver_key) if versions else None
 
 
+@dataclass(frozen=True)
+class MetadataPlan:
+    """What the build will do with metadata.json: `outcome` is "created", "updated" or "kept".
+
+    Planning is separate from writing so a build validates the file first and writes it only once
+    everything else succeeded (a failed build leaves the project untouched).
+    """
+
+    path: Path
+    metadata: PackageMetadata
+    outcome: str
+    text: str | None  # new file content, None when the file stays as it is
+
+    def write(self) -> None:
+        if self.text is not None:
+            _write_atomically(self.path, self.text)
+
+
+def plan_metadata(
+    package_dir: Path,
+    *,
+    package: str,
+    publisher: str,
+    version: str,
+    description: str = "",
+) -> MetadataPlan:
+    """Decide what `package_dir/metadata.json` must be for this project; raise MetadataError if invalid.
+
+    - missing: created from the project (package, publisher, version);
+    - present: validated and kept; if `code_hashes` names a newer version than `current_version`,
+      `current_version` is moved forward in place (kit's rule), an older newest version is an error;
+    - its package name, publisher and version must match the project, because the zip name, process
+      ids and the app-store install all use the metadata's values.
+    """
+    path = package_dir / METADATA_FILE
+    source = str(path)
+    if not path.exists():
+        metadata = new_metadata(package, publisher, version, description)
+        return MetadataPlan(path, metadata, "created", metadata_json(metadata))
+    text = path.read_text(encoding="utf-8")
+    metadata = _parse_for_update(text, source)
+    outcome, new_text = "kept", None
+    newest = _newest_version(metadata)
+    current = metadata.properties.current_version
+    if newest is not None and newest != current and semver_key(newest) > semver_key(current):
+        new_text = _replace_current_version(text, newest)
+        metadata = parse_metadata(new_text, source)
+        outcome = "updated"
+    problems = consistency_problems(metadata, source) + _project_mismatches(
+        metadata, source, package=package, publisher=publisher, version=version
+    )
+    if problems:
+        raise MetadataError(problems)
+    return MetadataPlan(path, metadata, outcome, new_text)
+
+
 def load_or_create_metadata(
     package_dir: Path,
     *,
@@ -177,32 +234,19 @@ def load_or_create_metadata(
     version: str,
     description: str = "",
 ) -> tuple[PackageMetadata, str]:
-    """Return (metadata, what happened: "created" | "kept" | "updated") for `package_dir/metadata.json`.
+    """plan_metadata, then write the file; return (metadata, "created" | "updated" | "kept")."""
+    plan = plan_metadata(
+        package_dir, package=package, publisher=publisher, version=version, description=description
+    )
+    plan.write()
+    return plan.metadata, plan.outcome
 
-    - missing: written from the project (package, publisher, version);
-    - present: validated and kept; if `code_hashes` names a newer version than `current_version`,
-      `current_version` is moved forward in place (kit's rule), an older newest version is an error;
-    - its package name and publisher must match the project, because the zip name, process ids and
-      app-store install all use the metadata's values.
-    """
-    path = package_dir / METADATA_FILE
-    source = str(path)
-    if not path.exists():
-        metadata = new_metadata(package, publisher, version, description)
-        _write_atomically(path, metadata_json(metadata))
-        return metadata, "created"
-    text = path.read_text(encoding="utf-8")
-    metadata = _parse_for_update(text, source)
-    outcome = "kept"
-    newest = _newest_version(metadata)
-    current = metadata.properties.current_version
-    if newest is not None and newest != current and semver_key(newest) > semver_key(current):
-        text = _replace_current_version(text, newest)
-        _write_atomically(path, text)
-        metadata = parse_metadata(text, source)
-        outcome = "updated"
-    problems = consistency_problems(metadata, source)
+
+def _project_mismatches(
+    metadata: PackageMetadata, source: str, *, package: str, publisher: str, version: str
+) -> list[Problem]:
     props = metadata.properties
+    problems = []
     if props.package_name != package:
         problems.append(
             Problem(
@@ -234,9 +278,7 @@ def load_or_create_metadata(
                 fix,
             )
         )
-    if problems:
-        raise MetadataError(problems)
-    return metadata, outcome
+    return problems
 
 
 def _parse_for_update(text: str, source: str) -> PackageMetadata:

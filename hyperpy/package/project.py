@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import keyword
 import tomllib
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -416,6 +416,17 @@ def _resolve_process(name: str, settings: ProcessSettings) -> ProcessConfig:
 
 
 @dataclass(frozen=True)
+class InferredNeeds:
+    """What the build saw a process needs (from the framework's app spec; nothing for raw processes)."""
+
+    processes: frozenset[str] = frozenset()
+    networking: bool = False
+
+
+NO_NEEDS = InferredNeeds()
+
+
+@dataclass(frozen=True)
 class EffectiveCapability:
     """A requested capability and where it came from ("config" or "inferred")."""
 
@@ -428,7 +439,7 @@ class EffectiveCapability:
 
 
 def effective_capabilities(
-    process: ProcessConfig, inferred: Collection[str] = ()
+    process: ProcessConfig, needs: InferredNeeds = NO_NEEDS
 ) -> list[EffectiveCapability]:
     """The capabilities the manifest will request: configured ones first, then inferred ones not
     already configured as a messaging capability. Inference is skipped if `infer_capabilities` is off.
@@ -437,25 +448,35 @@ def effective_capabilities(
     if process.infer_capabilities:
         configured = {entry for entry in process.request_capabilities if isinstance(entry, str)}
         result.extend(
-            EffectiveCapability(pid, "inferred") for pid in sorted(set(inferred)) if pid not in configured
+            EffectiveCapability(pid, "inferred") for pid in sorted(needs.processes) if pid not in configured
         )
     return result
 
 
+def effective_networking(process: ProcessConfig, needs: InferredNeeds = NO_NEEDS) -> tuple[bool, str]:
+    """(request_networking, where it came from): configured true wins; else inferred unless turned off."""
+    if process.request_networking:
+        return True, "config"
+    if process.infer_capabilities and needs.networking:
+        return True, "inferred"
+    return False, "config"
+
+
 def manifest_entries(
-    project: Project, inferred: Mapping[str, Collection[str]] | None = None
+    project: Project, inferred: Mapping[str, InferredNeeds] | None = None
 ) -> list[ManifestEntry]:
-    """The manifest for `project`; `inferred` maps a process name to the process ids it needs."""
+    """The manifest for `project`; `inferred` maps a process name to what the build saw it needs."""
     inferred = inferred or {}
     entries = []
     for process in project.processes:
-        capabilities = effective_capabilities(process, inferred.get(process.name, ()))
+        needs = inferred.get(process.name, NO_NEEDS)
+        capabilities = effective_capabilities(process, needs)
         entries.append(
             ManifestEntry(
                 process_name=process.name,
                 process_wasm_path=f"/{process.wasm_file_name}",
                 on_exit=process.on_exit,
-                request_networking=process.request_networking,
+                request_networking=effective_networking(process, needs)[0],
                 request_capabilities=[capability.entry for capability in capabilities],
                 grant_capabilities=list(process.grant_capabilities),
                 public=process.public,
