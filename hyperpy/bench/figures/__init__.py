@@ -1,0 +1,1 @@
+"""Figure modules: each registers its benchmarks at import (see `hyperpy.bench.registry`)."""
