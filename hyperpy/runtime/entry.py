@@ -1,0 +1,48 @@
+"""Process entry point: turn an app module into the `WitWorld` class componentize-py exports.
+
+The build generates an entry module containing `WitWorld = world_class(user_module)`; native mode
+calls `world_class(module)().init(our)`. `world_class` validates the app (so declaration errors
+surface while the component is pre-initialised at build time) and returns a class whose `init`
+runs the app until the process is killed.
+"""
+
+from __future__ import annotations
+
+import types
+from typing import Any
+
+from hyperpy.runtime.spec import AppSpec, app_spec
+
+
+def world_class(module: types.ModuleType | type) -> type:
+    """The `WitWorld` class for the app found in `module` (the one `@app` class it holds)."""
+    spec = app_spec(module)
+
+    class WitWorld:
+        def init(self, our: str) -> None:
+            run_app(spec, our)
+
+    WitWorld.__doc__ = f"Exports `init(our)` of the process-v1 world for app {spec.name}."
+    WitWorld.__module__ = spec.module
+    return WitWorld
+
+
+def run_app(spec: AppSpec, our: str) -> None:
+    """Start the app as the process `our` and serve messages (returns only if the kernel fails)."""
+    from hyperpy.runtime.host import Host
+    from hyperpy.runtime.process import ProcessRuntime
+
+    host = Host(our)
+    try:
+        runtime = ProcessRuntime(spec, host)
+    except Exception as error:
+        _report_startup_failure(host, spec, error)
+        raise
+    runtime.run()
+
+
+def _report_startup_failure(host: Any, spec: AppSpec, error: Exception) -> None:
+    try:
+        host.print(0, f"{spec.name}: cannot start: {type(error).__name__}: {error}")
+    except Exception:
+        return

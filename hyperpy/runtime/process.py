@@ -1,0 +1,827 @@
+"""The running process: receives messages, dispatches them to handlers, answers, saves state.
+
+One `ProcessRuntime` per process instance (natively, several run in one interpreter on different
+threads, so nothing here is module-global). It is the `HyperLoop`'s driver: when no task is
+runnable it blocks in `receive()` and turns the message into work.
+
+**Answering the right request.** The kernel has no request handle: `send_response` answers the
+*prompting message*, which the kernel sets when a request that expects a response arrives, and
+restores when a response (or send error) to one of our requests arrives — to the prompting message
+that was current when that request was sent (runtime-contract.md §1.4). With many handlers
+suspended at once, a handler may finish while another request is prompting. So the runtime mirrors
+the kernel's prompting message (`self.prompting`), answers immediately when its request is
+prompting, and otherwise defers the answer until a turn in which it is. To guarantee such a turn
+comes, every pending request keeps at least one live outstanding request that was sent while it was
+prompting (its own calls, sleeps, ...); when it has none at the end of one of its turns, the
+runtime sends an *anchor*: a short `timer:distro:sys` request (2 ms, doubling to 0.5 s) whose
+response brings the request back. Handlers that finish in their own turn — all sync handlers and
+async handlers awaiting their own calls — never need one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import inspect
+import json
+import math
+import traceback
+import uuid
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from hyperpy.runtime import jsonwire
+from hyperpy.runtime.codec import Codec, codec_for
+from hyperpy.runtime.context import RequestContext, current_request
+from hyperpy.runtime.errors import (
+    BadResponse,
+    CallOffline,
+    CallTimeout,
+    CodecError,
+    HTTPError,
+)
+from hyperpy.runtime.host import Host, Incoming
+from hyperpy.runtime.loop import HyperLoop
+from hyperpy.runtime.routing import HttpRequest, RouteError, Router, parse_http_request
+from hyperpy.runtime.spec import AppSpec, HandlerSpec, json_return_hint
+from hyperpy.runtime.state import KeptAside, StateCodec, StateKeeper
+from hyperpy.runtime.types import Address, ProcessId, Reply, Response, WithBlob, WsMessageType
+from hyperpy.runtime.wire import (
+    BadBody,
+    args_shape,
+    decode_args,
+    error_body,
+    error_metadata,
+    http_response_head,
+    parse_request_body,
+)
+
+HTTP_SERVER_PROCESS = "http-server:distro:sys"
+KERNEL_PROCESS = "kernel:distro:sys"
+TIMER_ID = ProcessId("timer", "distro", "sys")
+HTTP_SERVER_ID = ProcessId("http-server", "distro", "sys")
+ANCHOR_FIRST_DELAY = 0.002
+ANCHOR_MAX_DELAY = 0.5
+DEFAULT_CALL_TIMEOUT = 30.0
+
+
+class Answerable:
+    """A received request that expects a response, until it is answered.
+
+    `keys`: contexts of our outstanding requests sent while this was the kernel's prompting message
+    (their responses make it prompting again). `deferred`: an answer waiting for that moment.
+    """
+
+    __slots__ = ("anchor_delay", "answered", "deferred", "keys")
+
+    def __init__(self) -> None:
+        self.answered = False
+        self.deferred: tuple[bytes, bytes | None, str | None, str | None] | None = None
+        self.keys: set[bytes] = set()
+        self.anchor_delay = ANCHOR_FIRST_DELAY
+
+
+class _Unknown:
+    """The kernel's prompting message is one we cannot identify (see `_on_request`)."""
+
+    def __repr__(self) -> str:
+        return "<unknown prompting message>"
+
+
+UNKNOWN = _Unknown()
+Prompting = Answerable | _Unknown | None
+
+
+@dataclass(slots=True)
+class Outstanding:
+    """One of our requests awaiting a response: a call, a timer, or an anchor."""
+
+    kind: str
+    saved: Prompting
+    owner: Answerable | None
+    future: asyncio.Future[Reply] | None = None
+    handle: asyncio.TimerHandle | None = None
+    label: str = ""
+
+    def live_for(self, request: Answerable) -> bool:
+        if self.kind == "anchor":
+            return True
+        if self.owner is not request:
+            return False
+        if self.future is not None:
+            return not self.future.done()
+        if self.handle is not None:
+            return not self.handle.cancelled()
+        return False
+
+
+@dataclass(slots=True)
+class CompiledHandler:
+    spec: HandlerSpec
+    function: Callable[..., Any]
+    returns: Codec | None
+    positional: tuple[str, ...]
+    keyword: tuple[str, ...]
+
+
+class ProcessRuntime:
+    """Everything one running app process needs; also the loop's driver."""
+
+    def __init__(self, spec: AppSpec, host: Host) -> None:
+        self.spec = spec
+        self.host = host
+        self.our = host.our
+        self.our_process = str(self.our.process)
+        self.name = spec.name
+        self.debug = spec.settings.debug
+        self.loop = HyperLoop(self)
+        self.loop.hyperpy_runtime = self  # type: ignore[attr-defined]
+        self.prompting: Prompting = None
+        self.outstanding: dict[bytes, Outstanding] = {}
+        self._new_timers: list[asyncio.TimerHandle] = []
+        self._counter = 0
+        self._timer_warned = False
+        self.ws_channels: dict[int, str] = {}
+        self.handlers = {h.name: self._compile(h) for h in spec.handlers}
+        self.local_table = {
+            h.spec.variant: h for h in self.handlers.values() if h.spec.kinds & {"local", "remote"}
+        }
+        self.remote_table = {h.spec.variant: h for h in self.handlers.values() if "remote" in h.spec.kinds}
+        self.router = Router(spec.handlers)
+        self.timer_address = Address(self.our.node, TIMER_ID)
+        self.http_server_address = Address(self.our.node, HTTP_SERVER_ID)
+        self.keeper = StateKeeper(
+            StateCodec(spec.app_class, spec.settings.state_version),
+            spec.settings.save,
+            host.set_state,
+            lambda delay, callback: self.loop.call_later(delay, callback),
+        )
+        self.instance: Any = None
+        self.background: set[asyncio.Task[Any]] = set()
+        self._host_failure: BaseException | None = None
+
+    def _compile(self, spec: HandlerSpec) -> CompiledHandler:
+        function = getattr(self.spec.app_class, spec.name)
+        returns = None
+        if spec.kinds & {"http", "local", "remote"}:
+            returns = codec_for(json_return_hint(spec.returns))
+        signature = inspect.signature(function)
+        positional, keyword = [], []
+        for param in list(signature.parameters.values())[1:]:
+            (keyword if param.kind is inspect.Parameter.KEYWORD_ONLY else positional).append(param.name)
+        return CompiledHandler(spec, function, returns, tuple(positional), tuple(keyword))
+
+    # --- lifecycle --------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Load the state, start the app and serve messages until the process is killed."""
+        instance, problems = self.keeper.load(self._read_state())
+        self.instance = instance
+        for problem in problems:
+            self.log(
+                0, f"saved state was not fully loaded and is kept aside ({problem}); see kept_aside_state()"
+            )
+        self.spawn(self._startup(), name="hyperpy-startup")
+        while True:
+            try:
+                self.loop.run_forever()
+            except BaseException as error:
+                if error is self._host_failure:
+                    raise  # the kernel side failed (or is ending this process): let init end
+                # SystemExit/KeyboardInterrupt from app code would trap the process: report, keep serving
+                self.log(0, "event loop interrupted: " + _format_exception(error, True))
+
+    def _read_state(self) -> bytes | None:
+        try:
+            return self.host.get_state()
+        except Exception as error:
+            self.log(0, f"could not read saved state ({error}); starting fresh")
+            return None
+
+    async def _startup(self) -> None:
+        from hyperpy.runtime.system import homepage, http_server
+
+        settings = self.spec.settings
+        for endpoint in self.spec.endpoints:
+            self.spawn(http_server.bind_endpoint(endpoint), name=f"bind {endpoint.path}")
+        if settings.ui:
+            self.spawn(
+                http_server.serve_ui(settings.ui, authenticated=settings.ui_authenticated), name="serve ui"
+            )
+        if settings.icon or settings.widget:
+            homepage.add_to_homepage(self.name, settings.icon, "/", settings.widget)
+        for handler in self.handlers.values():
+            if "timer" in handler.spec.kinds:
+                self.spawn(self._timer_loop(handler), name=f"timer {handler.spec.name}")
+        for handler in self.handlers.values():
+            if "init" in handler.spec.kinds:
+                await self._run_handler(
+                    handler,
+                    RequestContext(self, self.host.wit_address(self.our), handler.spec.name, "init"),
+                    (),
+                    {},
+                )
+
+    async def _timer_loop(self, handler: CompiledHandler) -> None:
+        seconds = handler.spec.timer_seconds or 1.0
+        while True:
+            await asyncio.sleep(seconds)
+            context = RequestContext(self, self.host.wit_address(self.our), handler.spec.name, "timer")
+            await self._run_handler(handler, context, (), {})
+            if not handler.spec.timer_repeat:
+                return
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str | None = None) -> asyncio.Task[Any]:
+        """Run a background task outside any request context, keeping a reference until it ends."""
+        context = contextvars.copy_context()
+        context.run(current_request.set, None)
+        task = self.loop.create_task(coro, name=name, context=context)
+        self.background.add(task)
+        task.add_done_callback(self._background_done)
+        return task
+
+    def _background_done(self, task: asyncio.Task[Any]) -> None:
+        self.background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            self.log(
+                0, f"background task {task.get_name()} failed: " + _format_exception(task.exception(), True)
+            )
+
+    def log(self, verbosity: int, text: str) -> None:
+        try:
+            self.host.print(verbosity, f"{self.name}: {text}")
+        except Exception:
+            return
+
+    # --- LoopDriver -------------------------------------------------------------------------------
+
+    def timer_scheduled(self, handle: asyncio.TimerHandle) -> None:
+        self._new_timers.append(handle)
+
+    def report(self, text: str) -> None:
+        self.log(0, text)
+
+    def idle(self, next_deadline: float | None) -> None:
+        """End of a turn: send pending timer requests and anchors, then wait for one message."""
+        try:
+            self._flush_timers()
+            self._maybe_anchor()
+        except Exception as error:
+            self.log(0, "could not arm timers: " + _format_exception(error, True))
+        try:
+            message = self.host.receive()
+        except BaseException as error:
+            self._host_failure = error
+            raise
+        try:
+            self._dispatch(message)
+        except Exception as error:
+            self.log(0, "failed to handle a message: " + _format_exception(error, True))
+
+    def _next_key(self, prefix: bytes) -> bytes:
+        self._counter += 1
+        return prefix + str(self._counter).encode()
+
+    def _track(self, key: bytes, outstanding: Outstanding) -> None:
+        self.outstanding[key] = outstanding
+        if isinstance(outstanding.saved, Answerable):
+            outstanding.saved.keys.add(key)
+
+    def _send_timer(self, key: bytes, delay: float, outstanding: Outstanding) -> None:
+        millis = max(0, math.ceil(delay * 1000))
+        self._track(key, outstanding)
+        self.host.send_request(
+            self.timer_address,
+            b'{"SetTimer":%d}' % millis,
+            expects_response=millis // 1000 + 1,
+            context=key,
+        )
+
+    def _flush_timers(self) -> None:
+        if not self._new_timers:
+            return
+        timers, self._new_timers = self._new_timers, []
+        now = self.loop.time()
+        for handle in timers:
+            if handle.cancelled() or not handle._scheduled:  # type: ignore[attr-defined]
+                continue
+            owner_context = handle._context.get(current_request) if handle._context else None  # type: ignore[attr-defined]
+            owner = owner_context.answer_to if owner_context is not None else None
+            outstanding = Outstanding("timer", self.prompting, owner, handle=handle)
+            self._send_timer(self._next_key(b"hyperpy:timer:"), handle.when() - now, outstanding)
+
+    def _maybe_anchor(self) -> None:
+        request = self.prompting
+        if not isinstance(request, Answerable) or request.answered:
+            return
+        for key in request.keys:
+            outstanding = self.outstanding.get(key)
+            if outstanding is not None and outstanding.live_for(request):
+                return
+        delay = request.anchor_delay
+        request.anchor_delay = min(delay * 2, ANCHOR_MAX_DELAY)
+        self._send_timer(self._next_key(b"hyperpy:anchor:"), delay, Outstanding("anchor", request, request))
+
+    # --- dispatch ---------------------------------------------------------------------------------
+
+    def _dispatch(self, message: Incoming) -> None:
+        if message.kind == "request":
+            self._on_request(message)
+        else:
+            self._on_reply(message)
+
+    def _set_prompting(self, prompting: Prompting) -> None:
+        self.prompting = prompting
+        if isinstance(prompting, Answerable) and prompting.deferred is not None:
+            body, blob, mime, metadata = prompting.deferred
+            prompting.deferred = None
+            self.host.send_response(body, blob=blob, mime=mime, metadata=metadata)
+
+    def _on_reply(self, message: Incoming) -> None:
+        key = message.context
+        outstanding = self.outstanding.pop(key, None) if key is not None else None
+        if outstanding is None:
+            self._set_prompting(UNKNOWN)
+            return
+        if isinstance(outstanding.saved, Answerable):
+            outstanding.saved.keys.discard(key)  # type: ignore[arg-type]
+        self._set_prompting(outstanding.saved)
+        if outstanding.kind == "call":
+            self._settle_call(outstanding, message)
+        elif outstanding.kind == "timer":
+            if message.kind == "error" and not self._timer_warned:
+                self._timer_warned = True
+                self.log(
+                    0,
+                    "timer:distro:sys did not answer in time; if this process is not public, grant "
+                    "timer:distro:sys messaging (grant_capabilities) or sleeps run late",
+                )
+            if outstanding.handle is not None:
+                self.loop.fire_timer(outstanding.handle)
+
+    def _settle_call(self, outstanding: Outstanding, message: Incoming) -> None:
+        future = outstanding.future
+        if future is None or future.done():
+            return
+        if message.kind == "error":
+            target = str(self.host.address_of(message.source))
+            if message.error_kind == "offline":
+                future.set_exception(
+                    CallOffline(
+                        f"{target} is unreachable (node offline or unknown) calling {outstanding.label}",
+                        target=target,
+                        handler=outstanding.label,
+                    )
+                )
+            else:
+                future.set_exception(
+                    CallTimeout(
+                        f"no response from {target} to {outstanding.label} in time (is it running, "
+                        "and may we message it?)",
+                        target=target,
+                        handler=outstanding.label,
+                    )
+                )
+            return
+        future.set_result(
+            Reply(message.body, message.blob, message.metadata, self.host.address_of(message.source))
+        )
+
+    def _on_request(self, message: Incoming) -> None:
+        answer_to: Answerable | None = None
+        if message.expects_response is not None:
+            answer_to = Answerable()
+            self._set_prompting(answer_to)
+        elif message.inherit:
+            # A forwarded request may carry an rsvp, which makes it prompting in the kernel; we cannot
+            # see rsvp, so stop trusting our model until a response tells us again.
+            self._set_prompting(UNKNOWN)
+        from_http_server = (
+            message.source_process == HTTP_SERVER_PROCESS and message.source_node == self.our.node
+        )
+        if from_http_server and self._on_http_server(message, answer_to):
+            return
+        if message.source_process == KERNEL_PROCESS:
+            return  # e.g. the stray "run" a re-spawn delivers (runtime-contract.md §1.4 spawn quirk)
+        local = message.source_node == self.our.node
+        self._on_rpc(message, answer_to, local)
+
+    # --- local and remote requests ----------------------------------------------------------------
+
+    def _on_rpc(self, message: Incoming, answer_to: Answerable | None, local: bool) -> None:
+        kind = "local" if local else "remote"
+        try:
+            variant, payload = parse_request_body(message.body)
+        except BadBody as error:
+            self._reject(answer_to, "BadRequest", f"{error}; handlers: {self._handler_list(local)}", message)
+            return
+        table = self.local_table if local else self.remote_table
+        handler = table.get(variant)
+        if handler is None:
+            if not local and variant in self.local_table:
+                self._reject(
+                    answer_to, "NotExposed", f"handler {variant} is not exposed to remote nodes", message
+                )
+            else:
+                self._reject(
+                    answer_to,
+                    "UnknownHandler",
+                    f"no {kind} handler named {variant!r}; handlers: {self._handler_list(local)}",
+                    message,
+                )
+            return
+        try:
+            arguments = decode_args(handler.spec, payload)
+        except CodecError as error:
+            self._reject(
+                answer_to,
+                "BadRequest",
+                f"bad arguments for {variant}: {error}; expected {args_shape(handler.spec)}",
+                message,
+            )
+            return
+        context = RequestContext(self, message.source, handler.spec.name, kind, answer_to, blob=message.blob)
+        self._start(handler, context, arguments)
+
+    def _handler_list(self, local: bool) -> str:
+        table = self.local_table if local else self.remote_table
+        return ", ".join(sorted(table)) or "(none)"
+
+    def _reject(self, answer_to: Answerable | None, kind: str, text: str, message: Incoming) -> None:
+        if answer_to is None:
+            self.log(1, f"ignored a request from {self.host.address_of(message.source)}: {text}")
+            return
+        self.log(1, f"rejected a request from {self.host.address_of(message.source)}: {text}")
+        self.answer(answer_to, error_body(text), metadata=error_metadata(kind, text))
+
+    # --- HTTP and WebSocket -----------------------------------------------------------------------
+
+    def _on_http_server(self, message: Incoming, answer_to: Answerable | None) -> bool:
+        """Handle an http-server request; False when the body is not one (treated as a local request)."""
+        try:
+            parsed = json.loads(message.body)
+        except ValueError:
+            return False
+        if not isinstance(parsed, dict) or len(parsed) != 1:
+            return False
+        ((kind, payload),) = parsed.items()
+        if kind == "Http" and isinstance(payload, dict):
+            body = message.blob.bytes if message.blob is not None else b""
+            self._on_http(parse_http_request(payload, body, self.our_process), message, answer_to)
+            return True
+        if kind == "WebSocketOpen" and isinstance(payload, dict):
+            self._on_ws_open(payload, message)
+            return True
+        if kind == "WebSocketPush" and isinstance(payload, dict):
+            self._on_ws_push(payload, message)
+            return True
+        if kind == "WebSocketClose":
+            self._on_ws_close(payload, message)
+            return True
+        return False
+
+    def _on_http(self, request: HttpRequest, message: Incoming, answer_to: Answerable | None) -> None:
+        match = self.router.resolve(request)
+        if isinstance(match, RouteError):
+            if match.status >= 400:
+                self.log(1, f"HTTP {match.status} for {request.method} {request.path}: {match.message}")
+            headers = dict(match.headers)
+            if match.message:
+                headers.setdefault("Content-Type", "text/plain; charset=utf-8")
+            self.answer_http(answer_to, match.status, headers, match.message.encode())
+            return
+        handler = self.handlers[match.handler.name]
+        context = RequestContext(
+            self, message.source, handler.spec.name, "http", answer_to, http=request, blob=message.blob
+        )
+        self._start(handler, context, match.arguments)
+
+    def _ws_handler(self, kind: str, path: str | None) -> CompiledHandler | None:
+        for handler in self.handlers.values():
+            if kind in handler.spec.kinds and (path is None or handler.spec.ws_path == path):
+                return handler
+        return None
+
+    def _on_ws_open(self, payload: dict[str, Any], message: Incoming) -> None:
+        channel = payload.get("channel_id")
+        path = str(payload.get("path") or "")
+        if not isinstance(channel, int):
+            return
+        self.ws_channels[channel] = path
+        handler = self._ws_handler("ws_open", path)
+        if handler is not None:
+            arguments = {handler.spec.params[0].name: channel}
+            if len(handler.spec.params) > 1:
+                arguments[handler.spec.params[1].name] = path
+            self._start(handler, RequestContext(self, message.source, handler.spec.name, "ws"), arguments)
+
+    def _on_ws_push(self, payload: dict[str, Any], message: Incoming) -> None:
+        from hyperpy.runtime.system.http_server import ws_push
+
+        channel = payload.get("channel_id")
+        if not isinstance(channel, int):
+            return
+        try:
+            message_type = WsMessageType(payload.get("message_type"))
+        except ValueError:
+            self.log(1, f"ignored a WebSocket frame of unknown type {payload.get('message_type')!r}")
+            return
+        data = message.blob.bytes if message.blob is not None else b""
+        if message_type is WsMessageType.PING:
+            ws_push(channel, data, WsMessageType.PONG)
+            return
+        if message_type is WsMessageType.PONG:
+            return
+        handler = self._ws_handler("ws", self.ws_channels.get(channel))
+        if handler is None:
+            handler = self._ws_handler("ws", None)
+        if handler is None:
+            self.log(1, f"WebSocket frame on channel {channel} but the app has no @ws handler")
+            return
+        names = [p.name for p in handler.spec.params]
+        arguments = dict(zip(names, (channel, message_type, data), strict=False))
+        self._start(
+            handler,
+            RequestContext(self, message.source, handler.spec.name, "ws", blob=message.blob),
+            arguments,
+        )
+
+    def _on_ws_close(self, payload: Any, message: Incoming) -> None:
+        channel = payload if isinstance(payload, int) else (payload or {}).get("channel_id")
+        if not isinstance(channel, int):
+            return
+        path = self.ws_channels.pop(channel, None)
+        handler = self._ws_handler("ws_close", path)
+        if handler is not None:
+            arguments = {handler.spec.params[0].name: channel}
+            self._start(handler, RequestContext(self, message.source, handler.spec.name, "ws"), arguments)
+
+    # --- running handlers -------------------------------------------------------------------------
+
+    def _split(self, handler: CompiledHandler, arguments: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
+        positional = []
+        for name in handler.positional:
+            if name not in arguments:
+                break  # the rest take their defaults
+            positional.append(arguments[name])
+        keyword = {name: arguments[name] for name in handler.keyword if name in arguments}
+        return positional, keyword
+
+    def _start(self, handler: CompiledHandler, context: RequestContext, arguments: dict[str, Any]) -> None:
+        positional, keyword = self._split(handler, arguments)
+        if not handler.spec.is_async:
+            token = current_request.set(context)
+            try:
+                result = handler.function(self.instance, *positional, **keyword)
+            except BaseException as error:
+                current_request.reset(token)
+                self._finish(handler, context, None, error)
+                return
+            current_request.reset(token)
+            if not inspect.isawaitable(result):
+                self._finish(handler, context, result, None)
+                return
+            awaitable = result
+        else:
+            awaitable = None
+        task_context = contextvars.copy_context()
+        task_context.run(current_request.set, context)
+        coro = self._run_handler(handler, context, positional, keyword, awaitable)
+        task = self.loop.create_task(coro, name=f"{context.kind} {handler.spec.name}", context=task_context)
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+
+    async def _run_handler(
+        self,
+        handler: CompiledHandler,
+        context: RequestContext,
+        positional: Any,
+        keyword: dict[str, Any],
+        awaitable: Any = None,
+    ) -> None:
+        token = current_request.set(context)
+        try:
+            if awaitable is None:
+                awaitable = handler.function(self.instance, *positional, **keyword)
+            result = await awaitable if inspect.isawaitable(awaitable) else awaitable
+        except BaseException as error:  # includes cancellation: the caller still gets an answer
+            self._finish(handler, context, None, error)
+        else:
+            self._finish(handler, context, result, None)
+        finally:
+            current_request.reset(token)
+
+    def _finish(
+        self, handler: CompiledHandler, context: RequestContext, result: Any, error: BaseException | None
+    ) -> None:
+        """Answer (if the request expects it), log failures, then apply the save policy."""
+        try:
+            if error is not None:
+                self._answer_error(handler, context, error)
+            elif context.answer_to is not None:
+                if context.kind == "http":
+                    self._answer_http_result(handler, context, result)
+                else:
+                    self._answer_rpc_result(handler, context, result)
+        except Exception as failure:
+            self.log(
+                0, f"could not answer for handler '{handler.spec.name}': " + _format_exception(failure, True)
+            )
+            if context.answer_to is not None and not context.answer_to.answered:
+                self._answer_error(handler, context, failure)
+        try:
+            self.keeper.message_done()
+        except Exception as failure:
+            self.log(0, "saving state failed: " + _format_exception(failure, True))
+
+    def _answer_rpc_result(self, handler: CompiledHandler, context: RequestContext, result: Any) -> None:
+        blob = mime = None
+        if isinstance(result, WithBlob):
+            blob, mime, result = result.blob, result.mime, result.value
+        codec = handler.returns or codec_for(Any)
+        body = jsonwire.dumps(codec.encode(result, "result"), has_float=codec.has_float)
+        self.answer(context.answer_to, body, blob=blob, mime=mime)
+
+    def _answer_http_result(self, handler: CompiledHandler, context: RequestContext, result: Any) -> None:
+        if isinstance(result, Response):
+            headers = dict(context.response_headers)
+            headers.update(result.header_map())
+            status = result.status if result.status != 200 else context.response_status
+            self.answer_http(context.answer_to, status, headers, result.body_bytes())
+            return
+        codec = handler.returns or codec_for(Any)
+        body = jsonwire.dumps(codec.encode(result, "result"), has_float=codec.has_float)
+        headers = {"Content-Type": "application/json"}
+        headers.update(context.response_headers)
+        self.answer_http(context.answer_to, context.response_status, headers, body)
+
+    def _answer_error(self, handler: CompiledHandler, context: RequestContext, error: BaseException) -> None:
+        name = handler.spec.name
+        if isinstance(error, HTTPError):
+            detail = error.detail if error.detail is not None else _reason(error.status)
+            self.log(1, f"handler '{name}' answered HTTP {error.status}: {detail}")
+        elif isinstance(error, asyncio.CancelledError):
+            detail = f"handler '{name}' was cancelled"
+            self.log(1, detail)
+        else:
+            self.log(0, f"handler '{name}' failed: " + _format_exception(error, True))
+            detail = _format_exception(error, self.debug)
+        if context.answer_to is None:
+            return
+        if context.kind == "http":
+            status = error.status if isinstance(error, HTTPError) else 500
+            headers = dict(error.headers) if isinstance(error, HTTPError) else {}
+            if isinstance(detail, str):
+                headers.setdefault("Content-Type", "text/plain; charset=utf-8")
+                body = detail.encode()
+            else:
+                headers.setdefault("Content-Type", "application/json")
+                body = jsonwire.dumps(detail)
+            self.answer_http(context.answer_to, status, headers, body)
+            return
+        kind = "HandlerError"
+        message = detail if isinstance(detail, str) else json.dumps(detail)
+        self.answer(context.answer_to, error_body(detail), metadata=error_metadata(kind, message))
+
+    # --- answering --------------------------------------------------------------------------------
+
+    def answer(
+        self,
+        answer_to: Answerable | None,
+        body: bytes,
+        *,
+        blob: bytes | None = None,
+        mime: str | None = None,
+        metadata: str | None = None,
+    ) -> None:
+        """Send the response to `answer_to` now if it is prompting, else as soon as it is."""
+        if answer_to is None or answer_to.answered:
+            return
+        answer_to.answered = True
+        if self.prompting is answer_to:
+            self.host.send_response(body, blob=blob, mime=mime, metadata=metadata)
+        else:
+            answer_to.deferred = (body, blob, mime, metadata)
+
+    def answer_http(
+        self, answer_to: Answerable | None, status: int, headers: dict[str, str], body: bytes
+    ) -> None:
+        self.answer(answer_to, http_response_head(status, headers), blob=body)
+
+    # --- outgoing requests ------------------------------------------------------------------------
+
+    async def request(
+        self,
+        target: Address,
+        body: bytes,
+        *,
+        timeout: float = DEFAULT_CALL_TIMEOUT,
+        blob: bytes | None = None,
+        mime: str | None = None,
+        metadata: str | None = None,
+        label: str = "",
+    ) -> Reply:
+        """Send a request that expects a response and wait for it (kernel timeout: `timeout` seconds,
+        rounded up to whole seconds). Raises CallTimeout / CallOffline."""
+        key = str(uuid.uuid4()).encode()
+        future: asyncio.Future[Reply] = self.loop.create_future()
+        context = current_request.get()
+        owner = context.answer_to if context is not None else None
+        self._track(
+            key, Outstanding("call", self.prompting, owner, future=future, label=label or str(target))
+        )
+        seconds = max(1, math.ceil(timeout))
+        self.host.send_request(
+            target, body, expects_response=seconds, context=key, blob=blob, mime=mime, metadata=metadata
+        )
+        return await future
+
+    def send(
+        self,
+        target: Address,
+        body: bytes,
+        *,
+        blob: bytes | None = None,
+        mime: str | None = None,
+        metadata: str | None = None,
+    ) -> None:
+        """Fire-and-forget request (no response will come back)."""
+        self.host.send_request(target, body, expects_response=None, blob=blob, mime=mime, metadata=metadata)
+
+    # --- state --------------------------------------------------------------------------------------
+
+    def save_state(self) -> bool:
+        return self.keeper.save()
+
+    def kept_aside(self) -> list[KeptAside]:
+        return list(self.keeper.codec.kept_aside)
+
+
+def decode_reply(reply: Reply, codec: Codec, target: str, label: str) -> Any:
+    """Decode a reply body with `codec`, raising BadResponse with the body shown when it does not fit."""
+    try:
+        value = json.loads(reply.body) if reply.body else None
+    except ValueError:
+        raise BadResponse(
+            f"{target} answered {label} with a body that is not JSON: {reply.body[:80]!r}",
+            body=reply.body,
+            target=target,
+            handler=label,
+        ) from None
+    try:
+        return codec.decode(value, "response")
+    except CodecError as error:
+        raise BadResponse(
+            f"{target} answered {label} with an unexpected value: {error}",
+            body=reply.body,
+            target=target,
+            handler=label,
+        ) from None
+
+
+_REASONS = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    409: "Conflict",
+    422: "Unprocessable Entity",
+    500: "Internal Server Error",
+}
+
+
+def _reason(status: int) -> str:
+    return _REASONS.get(status, f"HTTP {status}")
+
+
+def _format_exception(error: BaseException, with_traceback: bool) -> str:
+    if with_traceback:
+        return "".join(traceback.format_exception(error)).rstrip()
+    text = str(error)
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def current_runtime(what: str = "this function") -> ProcessRuntime:
+    """The runtime of the process whose loop is running on this thread."""
+    loop = asyncio.events._get_running_loop()
+    runtime = getattr(loop, "hyperpy_runtime", None)
+    if runtime is None:
+        raise RuntimeError(f"{what} needs a running hyperpy process (call it from a handler or task)")
+    return runtime
+
+
+def as_address(target: Address | ProcessId | str, our: Address) -> Address:
+    """Accept `Address`, `ProcessId` (our node), `"node@p:k:s"` or `"p:k:s"` (our node)."""
+    if isinstance(target, Address):
+        return target
+    if isinstance(target, ProcessId):
+        return Address(our.node, target)
+    if isinstance(target, str):
+        if "@" in target:
+            address = Address.parse(target)
+            return Address(our.node, address.process) if address.node == "our" else address
+        return Address(our.node, ProcessId.parse(target))
+    raise TypeError(
+        f"target must be an Address, ProcessId or 'node@process:package:publisher', got {target!r}"
+    )

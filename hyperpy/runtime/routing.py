@@ -1,0 +1,324 @@
+"""HTTP routing: from an incoming http-server request to a handler and its typed arguments.
+
+hyperapp's README promises method/path-aware dispatch; its code ignores method and path whenever a
+body is present and never sends 405 (hyperapp.md §1.4). The rules here:
+
+1. **By name** (hyperapp wire style): a body that is `{"Name": args}` or `"Name"` for an `@http`
+   handler selects it, then its declared path and methods are enforced (404 / 405 + `Allow`).
+2. **By path, then method** (REST style) otherwise: handlers whose `path` template matches
+   (`/items/{id}`), else path-less handlers at `/api/<fn-kebab>`, else (no body) path-less handlers
+   without required body parameters, as hyperapp does. A path that matches with the wrong method
+   gets 405 with `Allow`; nothing matching gets 404. OPTIONS is answered with `Allow`; HEAD falls
+   back to a GET handler.
+3. Arguments: path placeholders, `Query`/`Header` markers, then the body: one body parameter takes
+   the whole JSON body, several take a JSON object by name (or an array in order). Without a body,
+   scalar parameters are read from the query string.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import re
+import typing
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from hyperpy.runtime.codec import codec_for
+from hyperpy.runtime.errors import CodecError
+from hyperpy.runtime.spec import HandlerSpec, ParamSpec
+from hyperpy.runtime.wire import args_shape, decode_args
+
+_SEGMENT = re.compile(r"^\{([A-Za-z_][A-Za-z0-9_]*)(:path)?\}$")
+
+
+@dataclass(slots=True)
+class HttpRequest:
+    """An HTTP request as the handler sees it (`hyperpy.http_request()`)."""
+
+    method: str
+    path: str
+    url: str
+    headers: dict[str, str]
+    query: dict[str, str]
+    body: bytes
+    bound_path: str = ""
+    url_params: dict[str, str] = field(default_factory=dict)
+    source_socket_addr: str | None = None
+
+    def header(self, name: str, default: str | None = None) -> str | None:
+        return self.headers.get(name.lower(), default)
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+
+def parse_http_request(payload: dict[str, Any], body: bytes, our_process: str) -> HttpRequest:
+    """Build an `HttpRequest` from http-server's `IncomingHttpRequest` JSON.
+
+    The URL carries the process id as its first path segment (`/counter:counter:sys/api`); like
+    process_lib's `path()` we strip it so handlers see their own paths.
+    """
+    url = str(payload.get("url") or "")
+    raw_path = urlsplit(url).path or "/"
+    segments = raw_path.split("/")
+    if len(segments) > 1 and unquote(segments[1]) == our_process:
+        raw_path = "/" + "/".join(segments[2:])
+    headers = payload.get("headers") or {}
+    query = payload.get("query_params") or {}
+    url_params = payload.get("url_params") or {}
+    return HttpRequest(
+        method=str(payload.get("method") or "GET").upper(),
+        path=raw_path if raw_path else "/",
+        url=url,
+        headers={str(k).lower(): str(v) for k, v in headers.items()} if isinstance(headers, dict) else {},
+        query={str(k): str(v) for k, v in query.items()} if isinstance(query, dict) else {},
+        body=body,
+        bound_path=str(payload.get("bound_path") or ""),
+        url_params={str(k): str(v) for k, v in url_params.items()} if isinstance(url_params, dict) else {},
+        source_socket_addr=payload.get("source_socket_addr"),
+    )
+
+
+@dataclass(slots=True)
+class RouteMatch:
+    handler: HandlerSpec
+    arguments: dict[str, Any]
+
+
+@dataclass(slots=True)
+class RouteError:
+    """An answer the router gives itself: 400/404/405, or 204 for OPTIONS."""
+
+    status: int
+    message: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class _Template:
+    """A compiled path template: literal segments and `{name}` / `{name:path}` placeholders."""
+
+    def __init__(self, template: str) -> None:
+        self.template = template
+        parts = []
+        for segment in template.strip("/").split("/") if template.strip("/") else []:
+            match = _SEGMENT.match(segment)
+            if match is None:
+                parts.append(re.escape(segment))
+            elif match.group(2):
+                parts.append(f"(?P<{match.group(1)}>.+)")
+            else:
+                parts.append(f"(?P<{match.group(1)}>[^/]+)")
+        self.regex = re.compile("^/" + "/".join(parts) + "/?$") if parts else re.compile("^/?$")
+
+    def match(self, path: str) -> dict[str, str] | None:
+        found = self.regex.match(path)
+        if found is None:
+            return None
+        return {name: unquote(value) for name, value in found.groupdict().items()}
+
+
+class Router:
+    """Routes requests among one app's `@http` handlers (in declaration order)."""
+
+    def __init__(self, handlers: tuple[HandlerSpec, ...]) -> None:
+        self.handlers = [h for h in handlers if "http" in h.kinds]
+        self.by_variant = {h.variant: h for h in self.handlers}
+        self.templates = {h.name: _Template(h.http_path) for h in self.handlers if h.http_path is not None}
+        self.kebab_paths = {h.name: h.default_http_paths[1] for h in self.handlers if h.http_path is None}
+
+    def resolve(self, request: HttpRequest) -> RouteMatch | RouteError:
+        named = self._named(request)
+        if named is not None:
+            return named
+        return self._by_path(request)
+
+    # --- rule 1: the body names the handler --------------------------------------------------------
+
+    def _named(self, request: HttpRequest) -> RouteMatch | RouteError | None:
+        if not request.body.strip():
+            return None
+        try:
+            parsed = json.loads(request.body)
+        except ValueError:
+            return None
+        if isinstance(parsed, str):
+            handler, payload = self.by_variant.get(parsed), None
+        elif isinstance(parsed, dict) and len(parsed) == 1:
+            ((name, payload),) = parsed.items()
+            handler = self.by_variant.get(name)
+        else:
+            return None
+        if handler is None:
+            return None
+        path_values: dict[str, str] = {}
+        template = self.templates.get(handler.name)
+        if template is not None:
+            matched = template.match(request.path)
+            if matched is None:
+                return RouteError(
+                    404, f"{handler.variant} is served at {handler.http_path}, not {request.path}"
+                )
+            path_values = matched
+        allowed = self._allows(handler, request.method)
+        if allowed is not True:
+            return allowed
+        try:
+            body_args = decode_args(handler, payload)
+            arguments = self._url_arguments(handler, request, path_values)
+        except CodecError as error:
+            return RouteError(
+                400, f"bad request for {handler.variant}: {error}; expected {args_shape(handler)}"
+            )
+        arguments.update(body_args)
+        return RouteMatch(handler, arguments)
+
+    def _allows(self, handler: HandlerSpec, method: str) -> RouteError | bool:
+        methods = handler.http_methods
+        if methods is None or method in methods or (method == "HEAD" and "GET" in methods):
+            return True
+        return RouteError(405, f"method {method} not allowed", {"Allow": ", ".join(methods)})
+
+    # --- rule 2: path, then method -----------------------------------------------------------------
+
+    def _by_path(self, request: HttpRequest) -> RouteMatch | RouteError:
+        candidates: list[tuple[HandlerSpec, dict[str, str]]] = []
+        for handler in self.handlers:
+            template = self.templates.get(handler.name)
+            if template is not None:
+                matched = template.match(request.path)
+                if matched is not None:
+                    candidates.append((handler, matched))
+        if not candidates:
+            path = request.path.rstrip("/") or "/"
+            candidates = [(h, {}) for h in self.handlers if self.kebab_paths.get(h.name) == path]
+        if not candidates and not request.body.strip():
+            candidates = [
+                (h, {})
+                for h in self.handlers
+                if h.http_path is None and all(p.has_default or p.source != "body" for p in h.body_params)
+            ]
+        if not candidates:
+            return RouteError(404, f"No handler found for {request.method} {request.path}")
+        for handler, path_values in candidates:
+            if self._allows(handler, request.method) is True:
+                return self._bind(handler, request, path_values)
+        allow = sorted({m for h, _ in candidates for m in (h.http_methods or ())} | {"OPTIONS"})
+        if request.method == "OPTIONS":
+            return RouteError(204, "", {"Allow": ", ".join(allow)})
+        return RouteError(
+            405, f"method {request.method} not allowed on {request.path}", {"Allow": ", ".join(allow)}
+        )
+
+    def _bind(
+        self, handler: HandlerSpec, request: HttpRequest, path_values: dict[str, str]
+    ) -> RouteMatch | RouteError:
+        body_present = bool(request.body.strip())
+        try:
+            arguments = self._url_arguments(handler, request, path_values)
+            arguments.update(self._body_arguments(handler, request, body_present))
+        except CodecError as error:
+            return RouteError(400, f"bad request for {handler.name}: {error}")
+        except ValueError as error:
+            return RouteError(400, f"bad request for {handler.name}: body is not valid JSON ({error})")
+        return RouteMatch(handler, arguments)
+
+    def _url_arguments(
+        self, handler: HandlerSpec, request: HttpRequest, path_values: dict[str, str]
+    ) -> dict[str, Any]:
+        arguments: dict[str, Any] = {}
+        for param in handler.params:
+            if param.source == "path":
+                arguments[param.name] = text_to_value(param, path_values[param.key], "path")
+            elif param.source == "query":
+                _bind_text(arguments, param, request.query.get(param.key), "query")
+            elif param.source == "header":
+                _bind_text(arguments, param, request.headers.get(param.key), "header")
+        return arguments
+
+    def _body_arguments(
+        self, handler: HandlerSpec, request: HttpRequest, body_present: bool
+    ) -> dict[str, Any]:
+        params = handler.body_params
+        if not params:
+            return {}
+        if not body_present:
+            arguments: dict[str, Any] = {}
+            for param in params:
+                _bind_text(arguments, param, request.query.get(param.key), "query")
+            return arguments
+        data = json.loads(request.body)
+        if len(params) == 1:
+            return {params[0].name: codec_for(params[0].annotation).decode(data, "body")}
+        if isinstance(data, list):
+            if len(data) != len(params):
+                raise CodecError("body", f"an array of {len(params)} values", data)
+            return {
+                p.name: codec_for(p.annotation).decode(value, f"body[{i}]")
+                for i, (p, value) in enumerate(zip(params, data, strict=False))
+            }
+        if not isinstance(data, dict):
+            raise CodecError("body", "a JSON object with keys " + ", ".join(p.name for p in params), data)
+        arguments = {}
+        for param in params:
+            if param.name in data:
+                arguments[param.name] = codec_for(param.annotation).decode(
+                    data[param.name], f"body.{param.name}"
+                )
+            elif not param.has_default:
+                raise CodecError(f"body.{param.name}", "a value (this field is required)", data)
+        return arguments
+
+
+def _bind_text(arguments: dict[str, Any], param: ParamSpec, text: str | None, where: str) -> None:
+    if text is not None:
+        arguments[param.name] = text_to_value(param, text, where)
+    elif not param.has_default:
+        if _optional(param.annotation):
+            arguments[param.name] = None
+        else:
+            raise CodecError(f"{where}.{param.key}", "a value (this parameter is required)", None)
+
+
+def _optional(hint: Any) -> bool:
+    return type(None) in typing.get_args(hint)
+
+
+def text_to_value(param: ParamSpec, text: str, where: str) -> Any:
+    """Convert a path/query/header string to the parameter's scalar type."""
+    hint = param.annotation
+    args = [a for a in typing.get_args(hint) if a is not type(None)] if _optional(hint) else None
+    if args:
+        hint = args[0]
+    while getattr(hint, "__supertype__", None) is not None:
+        hint = hint.__supertype__
+    path = f"{where}.{param.key}"
+    if hint is str:
+        return text
+    if hint is bool:
+        lowered = text.lower()
+        if lowered in ("true", "1", "yes", "on"):
+            return True
+        if lowered in ("false", "0", "no", "off"):
+            return False
+        raise CodecError(path, "true or false", text)
+    if hint is int:
+        try:
+            return int(text)
+        except ValueError:
+            raise CodecError(path, "an integer", text) from None
+    if hint is float:
+        try:
+            return float(text)
+        except ValueError:
+            raise CodecError(path, "a number", text) from None
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return codec_for(hint).decode(text, path)
+    if typing.get_origin(hint) is typing.Literal:
+        for option in typing.get_args(hint):
+            same = text.lower() == str(option).lower() if isinstance(option, bool) else text == str(option)
+            if same:
+                return option
+        raise CodecError(path, "one of " + ", ".join(repr(o) for o in typing.get_args(hint)), text)
+    return codec_for(hint).decode(text, path)

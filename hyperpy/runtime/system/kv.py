@@ -1,0 +1,96 @@
+"""kv:distro:sys: durable key-value databases owned by this package.
+
+`db = await kv.open("cache")` first (Open grants this process the read/write capabilities), then
+`await db.set(b"k", b"v")`, `await db.get(b"k")`. Keys and values are bytes (str is UTF-8 encoded);
+`get_json`/`set_json` store typed values with the hyperpy codec.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from hyperpy.runtime import jsonwire
+from hyperpy.runtime.codec import codec_for
+from hyperpy.runtime.system import ModuleError, module_request, our_package, tag_of
+
+__hyperpy_process__ = "kv:distro:sys"
+PROCESS = __hyperpy_process__
+
+
+def _bytes(value: bytes | str) -> bytes:
+    return value.encode("utf-8") if isinstance(value, str) else bytes(value)
+
+
+@dataclass
+class KvDb:
+    """An opened kv database of our package."""
+
+    package_name: str
+    publisher_node: str
+    db: str
+    timeout: float = 5
+
+    async def _request(self, action: Any, *, blob: bytes | None = None) -> tuple[Any, Any]:
+        body = {
+            "package_id": {"package_name": self.package_name, "publisher_node": self.publisher_node},
+            "db": self.db,
+            "action": action,
+        }
+        return await module_request(
+            PROCESS, body, blob=blob, timeout=self.timeout, action=f"{tag_of(action)} {self.db}"
+        )
+
+    async def get(self, key: bytes | str) -> bytes | None:
+        """The value, or None when the key is absent."""
+        try:
+            answer, reply = await self._request({"Get": list(_bytes(key))})
+        except ModuleError as error:
+            if error.detail == "KeyNotFound":
+                return None
+            raise
+        if tag_of(answer) != "Get":
+            raise ModuleError(PROCESS, answer, f"Get {self.db}")
+        return reply.blob.bytes if reply.blob is not None else b""
+
+    async def set(self, key: bytes | str, value: bytes | str, tx_id: int | None = None) -> None:
+        await self._request({"Set": {"key": list(_bytes(key)), "tx_id": tx_id}}, blob=_bytes(value))
+
+    async def delete(self, key: bytes | str, tx_id: int | None = None) -> None:
+        await self._request({"Delete": {"key": list(_bytes(key)), "tx_id": tx_id}})
+
+    async def begin_tx(self) -> int:
+        answer, _ = await self._request("BeginTx")
+        return int(answer["BeginTx"]["tx_id"])
+
+    async def commit_tx(self, tx_id: int) -> None:
+        await self._request({"Commit": {"tx_id": tx_id}})
+
+    async def get_json(self, key: bytes | str, returns: Any = Any) -> Any:
+        """Decode a value stored with `set_json` as `returns` (None when absent)."""
+        raw = await self.get(key)
+        if raw is None:
+            return None
+        return codec_for(returns).decode(json.loads(raw), f"kv[{key!r}]")
+
+    async def set_json(
+        self, key: bytes | str, value: Any, hint: Any = None, tx_id: int | None = None
+    ) -> None:
+        codec = codec_for(hint if hint is not None else type(value))
+        await self.set(
+            key, jsonwire.dumps(codec.encode(value, f"kv[{key!r}]"), has_float=codec.has_float), tx_id
+        )
+
+
+async def open(db: str, *, timeout: float = 5) -> KvDb:
+    """Open (creating if needed) the database `db` of our package."""
+    package = our_package()
+    handle = KvDb(package.package_name, package.publisher_node, db, timeout)
+    await handle._request("Open")
+    return handle
+
+
+async def remove_db(db: str, *, timeout: float = 5) -> None:
+    package = our_package()
+    await KvDb(package.package_name, package.publisher_node, db, timeout)._request("RemoveDb")
