@@ -19,3 +19,16 @@ main.add_command(node_cli.start_package_command)
 from hyperpy.build.check import check_command  # noqa: E402
 
 main.add_command(check_command)
+
+from hyperpy.build.cli import build_command  # noqa: E402
+
+main.add_command(build_command)
+
+from hyperpy.build.witgen.commands import stubs_command, wit_command  # noqa: E402
+
+main.add_command(wit_command)
+main.add_command(stubs_command)
+
+from hyperpy.bench.cli import bench_command  # noqa: E402
+
+main.add_command(bench_command)

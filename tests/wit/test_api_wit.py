@@ -117,3 +117,22 @@ def test_apis_without_a_faithful_wit_form_fail_naming_handler_and_parameter(
 ) -> None:
     with pytest.raises(ApiWitError, match=message):
         generate_interface_wit(app_spec(app_class), vars(bad_apps))
+
+
+def test_wit_command_writes_and_checks_and_reports_errors_without_traceback(golden_project: Path) -> None:
+    from click.testing import CliRunner
+
+    from hyperpy.cli import main
+
+    result = CliRunner().invoke(main, ["wit", str(golden_project)])
+    assert result.exit_code == 0, result.output
+    assert f"wrote {golden_project / 'api' / 'notes.wit'}" in result.output
+    (golden_project / "notes.py").write_text(
+        (golden_project / "notes.py")
+        .read_text()
+        .replace("    id: int\n    title", "    noteId: int\n    title")
+    )
+    failed = CliRunner().invoke(main, ["wit", str(golden_project)])
+    assert failed.exit_code == 1
+    assert "Error: app NotesState, handler 'get_note', return type: field 'noteId' of Note" in failed.output
+    assert "Traceback" not in failed.output

@@ -452,14 +452,16 @@ def load_process_module(root: Path, module_name: str) -> types.ModuleType:
     """Import a project's process module on the host (project root first on sys.path), freshly.
 
     The build needs the app object to describe its API; a stale module from an earlier import (e.g.
-    `hyperpy dev` after an edit) would describe the old code, so the module and its package parents
-    from this project are dropped from `sys.modules` first.
+    `hyperpy dev` after an edit, or another project's module of the same name) would describe other
+    code, so any non-installed module of that name is dropped from `sys.modules` first.
     """
     root_text = str(root.resolve())
     for name, module in list(sys.modules.items()):
         file = getattr(module, "__file__", None) or ""
-        if (name == module_name or name.startswith(module_name + ".")) and file.startswith(root_text):
+        installed = file.startswith((sys.prefix, sys.base_prefix))
+        if (name == module_name or name.startswith(module_name + ".")) and not installed:
             del sys.modules[name]
+            _forget_decorations(name)
     sys.path.insert(0, root_text)
     try:
         importlib.invalidate_caches()
@@ -467,6 +469,25 @@ def load_process_module(root: Path, module_name: str) -> types.ModuleType:
     finally:
         with contextlib.suppress(ValueError):
             sys.path.remove(root_text)
+
+
+def _forget_decorations(module_name: str) -> None:
+    """Drop the framework's record of handlers decorated in `module_name` before re-importing it.
+
+    The framework counts decorated functions per (module, qualname) to catch a handler defined twice
+    in one class body; a fresh import of an edited module would otherwise look like a redefinition.
+    Uses `decorators.forget_module` when the framework provides it, else its registry directly.
+    """
+    from hyperpy.runtime import decorators
+
+    forget = getattr(decorators, "forget_module", None)
+    if callable(forget):
+        forget(module_name)
+        return
+    registry = getattr(decorators, "_decorated_names", None)
+    if isinstance(registry, dict):
+        for key in [key for key in registry if isinstance(key, tuple) and key[0] == module_name]:
+            del registry[key]
 
 
 def is_raw_process(module: types.ModuleType) -> bool:
@@ -513,7 +534,11 @@ def generate_api_wit(project: Any) -> list[Path]:
     and their interfaces stay imported by the world. Nothing is written when any process fails.
     Returns the written files, world file first; an empty list when no process has a typed API.
     """
-    apis = project_apis(project)
+    return write_api_wit(project, project_apis(project))
+
+
+def write_api_wit(project: Any, apis: list[ProcessApi]) -> list[Path]:
+    """`generate_api_wit` for interfaces already computed with `project_apis`."""
     api_dir: Path = project.api_dir
     world = world_name_for(project.package, project.publisher)
     world_file = api_dir / f"{world}.wit"
