@@ -293,7 +293,7 @@ class _Emitter:
                 f") -> {return_type}:",
                 *doc_lines,
                 f'    body = _request_body("{pascal}", {args})',
-                "    reply = await _send(target, body, timeout)",
+                f'    reply = await _send(target, body, timeout, "{pascal}")',
                 f'    return cast({_quote_if_needed(return_type)}, _decode_reply("{signature.function}", '
                 f"{self.descriptor(signature.returning)}, reply))",
             ]
@@ -382,14 +382,23 @@ def use_transport(transport: Transport | None) -> None:
     _transport = transport
 
 
-async def _send(target: str | _Addressable, body: bytes, timeout: float) -> bytes:
+async def _send(target: str | _Addressable, body: bytes, timeout: float, handler: str) -> Any:
+    """Send `body` and return the answer's JSON value (through hyperpy's process runtime by default)."""
     address = target if isinstance(target, str) else f"{target.node}@{target.process}"
     if _transport is not None:
-        return await _transport(address, body, timeout)
+        reply = await _transport(address, body, timeout)
+        try:
+            return json.loads(reply)
+        except ValueError:
+            raise BadResponse(f"{handler}: the response is not JSON: {reply[:200]!r}") from None
     # Looked up at call time: the module imports (and type-checks) without hyperpy installed.
+    process = importlib.import_module("hyperpy.runtime.process")
     calls = importlib.import_module("hyperpy.runtime.calls")
-    reply: bytes = await calls.send_json_request(address, body, timeout=timeout)
-    return reply
+    runtime = process.current_runtime(f"{handler}()")
+    destination = process.as_address(address, runtime.our)
+    answer = await runtime.request(destination, body, timeout=timeout, label=handler)
+    # Raises hyperpy's RemoteError when the callee reports a failure; else the decoded JSON.
+    return calls.interpret_reply(answer, Any, address, handler)
 
 
 def _request_body(handler: str, args: list[Any]) -> bytes:
@@ -521,11 +530,7 @@ def _looks_like_send_error(value: Any) -> bool:
     return isinstance(value, dict) and value.get("kind") in ("Timeout", "Offline") and "target" in value
 
 
-def _decode_reply(function: str, desc: Any, reply: bytes) -> Any:
-    try:
-        value = json.loads(reply)
-    except ValueError:
-        raise BadResponse(f"{function}: the response is not JSON: {reply[:200]!r}") from None
+def _decode_reply(function: str, desc: Any, value: Any) -> Any:
     try:
         return _decode(desc, value, function)
     except BadResponse:
