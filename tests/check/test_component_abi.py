@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import wasmtime
 
-from hyperpy.build import component_abi
+from hyperpy.build import hyperdrive_engine
 from hyperpy.build.check import (
     STANDARD_INTERFACE,
     check_path,
@@ -262,4 +262,4 @@ def test_hyperdrive_engine_refuses_what_wasmtime_py_accepts_by_default() -> None
     data = component("(core module (tag) (func try_table (catch_all 0) end))")
     wasmtime.component.Component(wasmtime.Engine(), data)
     with pytest.raises(wasmtime.WasmtimeError):
-        wasmtime.component.Component(component_abi.hyperdrive_engine(), data)
+        wasmtime.component.Component(hyperdrive_engine.hyperdrive_engine(), data)
