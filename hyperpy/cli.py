@@ -20,6 +20,10 @@ from hyperpy.build.check import check_command  # noqa: E402
 
 main.add_command(check_command)
 
+from hyperpy.build.cli import build_command  # noqa: E402
+
+main.add_command(build_command)
+
 from hyperpy.build.witgen.commands import stubs_command, wit_command  # noqa: E402
 
 main.add_command(wit_command)

@@ -1,0 +1,56 @@
+"""`hyperpy build [DIR]`: build a package project and print the zip and its sha256 (the version hash).
+
+The per-process summary shows each process's effective capabilities and where each came from
+(config or inferred), so what the manifest will request is never a surprise and can be overridden in
+`[tool.hyperpy.processes.<name>]`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from hyperpy.build.errors import BuildError
+from hyperpy.build.pipeline import BuildResult, build_project
+
+
+def _summary(result: BuildResult, console: Console) -> None:
+    for process in result.processes:
+        status = "built" if process.status == "built" else "cached (inputs unchanged)"
+        timing = f" in {process.seconds:.1f}s" if process.status == "built" else ""
+        console.print(
+            f"[bold]{process.name}[/bold] ({process.kind}): {status}{timing}, "
+            f"{process.wasm_size / 1e6:.1f} MB -> {process.wasm_path}",
+            soft_wrap=True,
+        )
+        capabilities = ", ".join(c.describe() for c in process.capabilities) or "none"
+        networking, source = process.request_networking
+        console.print(f"  request_capabilities: {capabilities}", markup=False)
+        console.print(f"  request_networking: {str(networking).lower()} ({source})")
+    if result.metadata_outcome != "kept":
+        console.print(f"metadata.json {result.metadata_outcome}: {result.project.root / 'metadata.json'}")
+    if result.up_to_date:
+        console.print("package unchanged")
+
+
+@click.command("build")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.option(
+    "--jobs", "-j", type=click.IntRange(min=1), default=None, help="Processes built at once (default: cores)."
+)
+@click.option("--quiet", "-q", is_flag=True, help="Print only the zip path and sha256.")
+def build_command(directory: Path, jobs: int | None, quiet: bool) -> None:
+    """Build the package project in DIRECTORY (default: .) into pkg/ and target/<package>:<publisher>.zip."""
+    console = Console(stderr=True)
+    try:
+        result = build_project(directory, jobs=jobs, progress=not quiet)
+    except BuildError as exc:
+        console.print("[red]build failed[/red]")
+        console.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+        raise SystemExit(1) from None
+    if not quiet:
+        _summary(result, console)
+    click.echo(str(result.zip_path))
+    click.echo(f"sha256 {result.sha256}")

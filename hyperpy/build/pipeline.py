@@ -1,0 +1,471 @@
+"""`build_project`: a package project -> components -> `pkg/` -> `target/<package>:<publisher>.zip`.
+
+Order of work, and why:
+1. Everything that can be checked without compiling is checked first (config, metadata, process
+   modules exist, dependencies are pure Python), so mistakes surface in well under a second.
+2. Inputs are staged as content-addressed trees (see content_tree.py) and each process gets a cache
+   key from them plus the tool versions; a process whose key is cached skips componentize-py.
+3. Missing components build in parallel subprocesses. Failures are collected, translated into
+   messages about the user's code, and reported together.
+4. Only when every process built is anything in the project touched: `pkg/` is assembled in a
+   staging directory and swapped in by rename, the zip is written to a temporary file and renamed,
+   and metadata.json is written. A failed build leaves pkg/, target/ and metadata.json as they were.
+
+Two builds of unchanged sources give the same zip bytes: the component comes from the cache and
+the zip writer is deterministic. (componentize-py itself is not: its pre-init snapshot differs from
+run to run, so a component rebuilt from scratch has different bytes; we measured this with 0.25.1.)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+
+from hyperpy.build.componentize import (
+    ComponentizeFailure,
+    ComponentizeJob,
+    componentize_py_version,
+    run_componentize,
+)
+from hyperpy.build.content_tree import ContentTree, sha256_of
+from hyperpy.build.dependencies import dependency_site, guest_requirements, requirements_key
+from hyperpy.build.entry import (
+    Introspection,
+    ProcessKind,
+    entry_module_name,
+    entry_tree,
+    framework_available,
+    introspect,
+    process_kind,
+)
+from hyperpy.build.errors import BuildError, GuestPaths, translate_componentize_failure
+from hyperpy.build.guest_path import imports_hyperpy, project_sources, runtime_tree
+from hyperpy.build.progress import BuildReporter, reporter
+from hyperpy.build.world import world_spec
+from hyperpy.package.archive import sha256_file, zip_directory_bytes
+from hyperpy.package.manifest import MANIFEST_FILE, ManifestEntry, manifest_json
+from hyperpy.package.metadata import MetadataError, MetadataPlan, plan_metadata
+from hyperpy.package.project import (
+    NO_NEEDS,
+    EffectiveCapability,
+    InferredNeeds,
+    ProcessConfig,
+    Project,
+    ProjectConfigError,
+    effective_capabilities,
+    effective_networking,
+    load_project,
+    manifest_entries,
+)
+
+CACHE_ENV = "HYPERPY_CACHE_DIR"
+API_ZIP = "api.zip"
+BUILD_RECORD = "last-build.json"
+# Bump when the way components are produced changes, so old cache entries are not reused.
+BUILD_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class ProcessBuild:
+    """What happened to one process: `status` is "built" or "cached"."""
+
+    name: str
+    kind: ProcessKind
+    status: str
+    wasm_path: Path
+    wasm_size: int
+    seconds: float
+    capabilities: tuple[EffectiveCapability, ...]
+    request_networking: tuple[bool, str]
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    project: Project
+    zip_path: Path
+    sha256: str
+    pkg_dir: Path
+    processes: tuple[ProcessBuild, ...]
+    manifest: tuple[ManifestEntry, ...]
+    metadata_outcome: str
+    up_to_date: bool
+
+    @property
+    def built(self) -> list[str]:
+        return [p.name for p in self.processes if p.status == "built"]
+
+    @property
+    def skipped(self) -> list[str]:
+        return [p.name for p in self.processes if p.status == "cached"]
+
+
+def cache_root(project: Project) -> Path:
+    """Where staged inputs and built components live: $HYPERPY_CACHE_DIR or <project>/target/hyperpy."""
+    override = os.environ.get(CACHE_ENV)
+    return Path(override).expanduser().resolve() if override else project.target_dir / "hyperpy"
+
+
+def _hyperpy_version() -> str:
+    try:
+        return importlib_metadata.version("hyperpy")
+    except importlib_metadata.PackageNotFoundError:
+        return "unknown"
+
+
+@dataclass
+class _Plan:
+    """Per-process inputs resolved before any compilation."""
+
+    process: ProcessConfig
+    kind: ProcessKind
+    module_file: Path
+    app_module: str
+    python_path: list[Path]
+    key: str
+    wasm_cache: Path
+    host_path: list[Path] = field(default_factory=list)
+
+
+def _as_build_error(exc: Exception) -> BuildError:
+    error = BuildError(str(exc))
+    error.__cause__ = exc
+    return error
+
+
+def build_project(project_dir: Path | str, *, jobs: int | None = None, progress: bool = True) -> BuildResult:
+    """Build the package project in `project_dir`; raise BuildError with a user-facing message on failure."""
+    try:
+        project = load_project(project_dir)
+        metadata_plan = plan_metadata(
+            project.root,
+            package=project.package,
+            publisher=project.publisher,
+            version=project.version,
+            description=project.description,
+        )
+    except (ProjectConfigError, MetadataError) as exc:
+        raise _as_build_error(exc) from exc
+    return _Builder(project, metadata_plan, jobs=jobs, progress=progress).run()
+
+
+class _Builder:
+    def __init__(self, project: Project, metadata_plan: MetadataPlan, *, jobs: int | None, progress: bool):
+        self.project = project
+        self.metadata_plan = metadata_plan
+        self.jobs = max(1, jobs or os.cpu_count() or 1)
+        self.progress = progress
+        self.cache = cache_root(project)
+        self.work = project.target_dir / "hyperpy" / "tmp"
+
+    # -- planning ---------------------------------------------------------------------------------
+
+    def _check_modules(self) -> dict[str, tuple[Path, ProcessKind]]:
+        found: dict[str, tuple[Path, ProcessKind]] = {}
+        problems = []
+        for process in self.project.processes:
+            module_file = self.project.module_path(process)
+            if module_file is None:
+                candidates = " or ".join(str(p) for p in self.project.module_candidates(process))
+                problems.append(
+                    f"process {process.name!r}: module {process.module!r} not found: expected {candidates} "
+                    f'(or set module = "..." in [tool.hyperpy.processes.{process.name}] of '
+                    f"{self.project.config_file})"
+                )
+                continue
+            kind = process_kind(module_file)
+            if kind == "framework" and not framework_available():
+                problems.append(
+                    f"process {process.name!r}: {module_file} defines no WitWorld class, so it would be "
+                    "built as a hyperpy framework app, but this hyperpy has no framework entry point "
+                    "(hyperpy.runtime.entry); define `class WitWorld` with `def init(self, our: str)` "
+                    "to build it as a raw process"
+                )
+                continue
+            found[process.name] = (module_file, kind)
+        if problems:
+            raise BuildError("\n".join(problems))
+        return found
+
+    def _plan(self) -> tuple[list[_Plan], dict[Path, Path], dict[Path, str]]:
+        modules = self._check_modules()
+        site = dependency_site(self.project, self.cache)
+        stage = self.cache / "stage"
+        sources = project_sources(self.project.root)
+        sources_digest = sources.digest()
+        sources_dir = sources.materialize(stage / "src", sources_digest)
+        kinds = {kind for _file, kind in modules.values()}
+        with_runtime = "framework" in kinds or site is not None or imports_hyperpy(sources)
+        runtime_digest, runtime_dir = None, None
+        if with_runtime:
+            runtime = runtime_tree()
+            runtime_digest = runtime.digest()
+            runtime_dir = runtime.materialize(stage / "runtime", runtime_digest)
+        world = world_spec(self.project.package, self.project.publisher, self.project.api_dir)
+        wit_digest = world.tree.digest()
+        self.wit_dir = world.tree.materialize(stage / "wit", wit_digest)
+        self.world = world.world
+        self.api_files = world.api_files
+        originals = {sources_dir: self.project.root}
+        labels = {runtime_dir: "<hyperpy runtime>"} if runtime_dir is not None else {}
+        if site is not None:
+            labels[site] = "<dependencies>"
+        common = {
+            "format": BUILD_FORMAT,
+            "sources": sources_digest,
+            "runtime": runtime_digest,
+            "wit": wit_digest,
+            "world": world.world,
+            "requirements": requirements_key(guest_requirements(self.project)) if site else None,
+            "componentize-py": componentize_py_version(),
+            "hyperpy": _hyperpy_version(),
+            "python": sys.version.split()[0],
+        }
+        plans = []
+        for process in self.project.processes:
+            module_file, kind = modules[process.name]
+            python_path = [runtime_dir, sources_dir] if runtime_dir is not None else [sources_dir]
+            app_module = process.module
+            entry_digest = None
+            if kind == "framework":
+                entry = entry_tree(process.name, process.module)
+                entry_digest = entry.digest()
+                entry_dir = entry.materialize(stage / "entry", entry_digest)
+                labels[entry_dir] = "<generated entry>"
+                python_path.insert(0, entry_dir)
+                app_module = entry_module_name(process.name)
+            if site is not None:
+                python_path.append(site)
+            key_input = {**common, "module": process.module, "kind": kind, "entry": entry_digest}
+            key = sha256_of(json.dumps(key_input, sort_keys=True).encode())
+            host_path = [sources_dir] + ([site] if site is not None else [])
+            wasm_cache = self.cache / "components" / f"{key[:40]}.wasm"
+            plans.append(
+                _Plan(process, kind, module_file, app_module, python_path, key, wasm_cache, host_path)
+            )
+        return plans, originals, labels
+
+    # -- compiling --------------------------------------------------------------------------------
+
+    def _needs_file(self, plan: _Plan) -> Path:
+        return plan.wasm_cache.with_suffix(".json")
+
+    def _is_cached(self, plan: _Plan) -> bool:
+        return plan.wasm_cache.is_file() and self._needs_file(plan).is_file()
+
+    def _compile(
+        self, plan: _Plan, paths: GuestPaths, report: BuildReporter
+    ) -> tuple[str, float, InferredNeeds] | str:
+        """Build one component into the cache; return (status, seconds, needs) or an error message."""
+        name = plan.process.name
+        if self._is_cached(plan):
+            needs = Introspection.from_json(json.loads(self._needs_file(plan).read_text())).needs
+            report.done(name, "[dim]cached[/dim]")
+            return "cached", 0.0, needs
+        started = time.monotonic()
+        components = plan.wasm_cache.parent
+        components.mkdir(parents=True, exist_ok=True)
+        handle, temporary_name = tempfile.mkstemp(prefix=f".{name}-", suffix=".wasm", dir=components)
+        os.close(handle)
+        temporary = Path(temporary_name)
+        try:
+            report.step(name, f"componentize-py ({plan.kind} process, module {plan.process.module})")
+            job = ComponentizeJob(
+                wit_dir=str(self.wit_dir),
+                world=self.world,
+                python_path=tuple(str(p) for p in plan.python_path),
+                app_module=plan.app_module,
+                output=str(temporary),
+            )
+            try:
+                run_componentize(job)
+            except ComponentizeFailure as failure:
+                report.done(name, "[red]failed[/red]")
+                return translate_componentize_failure(
+                    failure.report, paths_for(plan, paths), process=name, module=plan.process.module
+                )
+            needs = NO_NEEDS
+            if plan.kind == "framework" and plan.process.infer_capabilities:
+                report.step(name, "inspecting the app for capabilities")
+                try:
+                    needs = introspect(name, plan.process.module, plan.host_path).needs
+                except BuildError as exc:
+                    report.done(name, "[red]failed[/red]")
+                    return str(exc)
+            os.replace(temporary, plan.wasm_cache)
+            self._needs_file(plan).write_text(json.dumps(Introspection(needs).to_json()))
+        finally:
+            temporary.unlink(missing_ok=True)
+        seconds = time.monotonic() - started
+        report.done(name, f"[green]built[/green] ({plan.wasm_cache.stat().st_size / 1e6:.1f} MB)")
+        return "built", seconds, needs
+
+    # -- assembling -------------------------------------------------------------------------------
+
+    def _previous_record(self) -> dict[str, object]:
+        try:
+            data = json.loads((self.project.target_dir / "hyperpy" / BUILD_RECORD).read_text())
+        except (OSError, json.JSONDecodeError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _pkg_tree(
+        self, plans: list[_Plan], manifest: list[ManifestEntry], record: dict[str, object]
+    ) -> ContentTree:
+        """The complete new pkg/: the user's own files kept, ours (manifest, api.zip, wasm) replaced."""
+        managed = {MANIFEST_FILE, API_ZIP, *(p.process.wasm_file_name for p in plans)}
+        previous = record.get("wasm_files", [])
+        if isinstance(previous, list):
+            managed.update(str(name) for name in previous)
+        tree = ContentTree()
+        pkg = self.project.pkg_dir
+        if pkg.is_dir():
+            for root, dirs, files in os.walk(pkg):
+                dirs.sort()
+                for file_name in sorted(files):
+                    path = Path(root) / file_name
+                    relative = path.relative_to(pkg).as_posix()
+                    if relative not in managed:
+                        tree.add(relative, path)
+        for plan in plans:
+            tree.add(plan.process.wasm_file_name, plan.wasm_cache)
+        tree.add(MANIFEST_FILE, manifest_json(manifest).encode())
+        tree.add(API_ZIP, self._api_zip())
+        return tree
+
+    def _api_zip(self) -> bytes:
+        """kit's api.zip: the package's api/*.wit plus metadata's api_includes (empty zip if none)."""
+        with tempfile.TemporaryDirectory(dir=self.work) as scratch:
+            root = Path(scratch)
+            for path in self.api_files:
+                shutil.copyfile(path, root / path.name)
+            includes = self.metadata_plan.metadata.properties.api_includes or []
+            for include in includes:
+                source = (self.project.root / include).resolve()
+                if not source.is_file():
+                    raise BuildError(
+                        f"{self.metadata_plan.path}: properties.api_includes: {include!r} is not a file "
+                        f"(paths are relative to {self.project.root})"
+                    )
+                shutil.copyfile(source, root / source.name)
+            return zip_directory_bytes(root)
+
+    def _commit(self, tree: ContentTree, zip_bytes: bytes, wasm_files: list[str], pkg_digest: str) -> None:
+        pkg = self.project.pkg_dir
+        staged = tree.materialize(self.work, pkg_digest)
+        zip_path = self.project.zip_path
+        zip_path.parent.mkdir(parents=True, exist_ok=True)
+        partial = zip_path.with_name(f".{zip_path.name}.partial")
+        partial.write_bytes(zip_bytes)
+        old = None
+        if pkg.exists():
+            old = self.work / f"old-pkg-{os.getpid()}-{time.monotonic_ns()}"
+            os.rename(pkg, old)
+        os.rename(staged, pkg)
+        os.replace(partial, zip_path)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+        self.metadata_plan.write()
+        record = {"pkg_digest": pkg_digest, "zip_sha256": sha256_of(zip_bytes), "wasm_files": wasm_files}
+        (self.project.target_dir / "hyperpy" / BUILD_RECORD).write_text(json.dumps(record, indent=2))
+
+    def _up_to_date(self, record: dict[str, object], pkg_digest: str) -> str | None:
+        """The zip's sha256 if pkg/ and the zip already are exactly what this build would write."""
+        zip_path = self.project.zip_path
+        if (
+            record.get("pkg_digest") != pkg_digest
+            or not zip_path.is_file()
+            or not self.project.pkg_dir.is_dir()
+        ):
+            return None
+        if self.metadata_plan.text is not None:
+            return None
+        on_disk = ContentTree()
+        for root, dirs, files in os.walk(self.project.pkg_dir):
+            dirs.sort()
+            for file_name in files:
+                path = Path(root) / file_name
+                on_disk.add(path.relative_to(self.project.pkg_dir).as_posix(), path)
+        if on_disk.digest() != pkg_digest:
+            return None
+        zip_sha = sha256_file(zip_path)
+        return zip_sha if zip_sha == record.get("zip_sha256") else None
+
+    # -- the whole build --------------------------------------------------------------------------
+
+    def run(self) -> BuildResult:
+        self.work.mkdir(parents=True, exist_ok=True)
+        try:
+            return self._run()
+        finally:
+            shutil.rmtree(self.work, ignore_errors=True)
+
+    def _run(self) -> BuildResult:
+        plans, originals, labels = self._plan()
+        paths = GuestPaths((), originals, labels)
+        names = [plan.process.name for plan in plans]
+        outcomes: dict[str, tuple[str, float, InferredNeeds] | str] = {}
+        with reporter(names, self.progress) as report:
+
+            def compile_one(plan: _Plan) -> tuple[str, float, InferredNeeds] | str:
+                return self._compile(plan, paths, report)
+
+            with ThreadPoolExecutor(max_workers=min(self.jobs, len(plans)) or 1) as pool:
+                for plan, outcome in zip(plans, pool.map(compile_one, plans), strict=True):
+                    outcomes[plan.process.name] = outcome
+        errors = [outcome for outcome in outcomes.values() if isinstance(outcome, str)]
+        if errors:
+            raise BuildError("\n\n".join(errors))
+
+        needs = {name: outcome[2] for name, outcome in outcomes.items() if not isinstance(outcome, str)}
+        manifest = manifest_entries(self.project, needs)
+        record = self._previous_record()
+        tree = self._pkg_tree(plans, manifest, record)
+        pkg_digest = tree.digest()
+        zip_sha = self._up_to_date(record, pkg_digest)
+        up_to_date = zip_sha is not None
+        if zip_sha is None:
+            staged_for_zip = tree.materialize(self.work, pkg_digest)
+            zip_bytes = zip_directory_bytes(staged_for_zip)
+            zip_sha = sha256_of(zip_bytes)
+            self._commit(tree, zip_bytes, [p.process.wasm_file_name for p in plans], pkg_digest)
+
+        builds = []
+        for plan in plans:
+            outcome = outcomes[plan.process.name]
+            assert not isinstance(outcome, str)
+            status, seconds, process_needs = outcome
+            builds.append(
+                ProcessBuild(
+                    name=plan.process.name,
+                    kind=plan.kind,
+                    status=status,
+                    wasm_path=self.project.pkg_dir / plan.process.wasm_file_name,
+                    wasm_size=plan.wasm_cache.stat().st_size,
+                    seconds=seconds,
+                    capabilities=tuple(effective_capabilities(plan.process, process_needs)),
+                    request_networking=effective_networking(plan.process, process_needs),
+                )
+            )
+        return BuildResult(
+            project=self.project,
+            zip_path=self.project.zip_path,
+            sha256=zip_sha,
+            pkg_dir=self.project.pkg_dir,
+            processes=tuple(builds),
+            manifest=tuple(manifest),
+            metadata_outcome=self.metadata_plan.outcome,
+            up_to_date=up_to_date,
+        )
+
+
+def paths_for(plan: _Plan, paths: GuestPaths) -> GuestPaths:
+    """The guest path names (/0, /1, ...) of this process's componentize-py run."""
+    return GuestPaths(tuple(plan.python_path), paths.originals, paths.labels)
