@@ -1,0 +1,189 @@
+"""The compile cache: one compile per component, safe under concurrency, self-healing on disk.
+
+Tiny hand-written components (WAT) keep these tests at milliseconds; the runner tests exercise the
+same cache with real 18 MB componentize-py components.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import threading
+from pathlib import Path
+
+import pytest
+import wasmtime
+
+from hyperpy.node.runners import compile_cache
+from hyperpy.node.runners.compile_cache import CACHE_SUFFIX, CompileCache, ComponentLoadError
+
+
+def tiny_component(marker: int = 0) -> bytes:
+    """A valid component exporting `init`; `marker` makes distinct contents and compiled code."""
+    return wasmtime.wat2wasm(
+        f"""(component
+              (core module $m (func (export "f") (result i32) i32.const {marker}))
+              (core instance $i (instantiate $m))
+              (func $init (result u32) (canon lift (core func $i "f")))
+              (export "init" (func $init)))"""
+    )
+
+
+class Announcements(list[str]):
+    def __call__(self, text: str) -> None:
+        self.append(text)
+
+
+def fresh_cache(directory: Path | None) -> tuple[CompileCache, Announcements]:
+    announcements = Announcements()
+    return CompileCache(directory, announce=announcements, isolated=True), announcements
+
+
+def test_first_compile_is_announced_and_stored(tmp_path: Path) -> None:
+    cache, announcements = fresh_cache(tmp_path)
+    wasm = tiny_component()
+    cache.load(wasm, label="tiny.wasm")
+    assert cache.compiles == 1
+    assert len(announcements) == 1
+    assert "compiling tiny.wasm" in announcements[0] and "for the first time" in announcements[0]
+    (entry,) = cache.entries(cache.key(wasm))
+    assert entry.parent == tmp_path and entry.name.endswith(CACHE_SUFFIX)
+
+
+def test_a_second_cache_on_the_same_directory_loads_without_compiling(tmp_path: Path) -> None:
+    wasm = tiny_component()
+    first, _ = fresh_cache(tmp_path)
+    first.load(wasm)
+    second, announcements = fresh_cache(tmp_path)
+    component = second.load(wasm)
+    assert second.compiles == 0 and announcements == []
+    assert "init" in component.type.exports(second.engine)
+
+
+def test_the_same_bytes_give_the_same_component_in_memory(tmp_path: Path) -> None:
+    cache, _ = fresh_cache(tmp_path)
+    wasm = tiny_component()
+    assert cache.load(wasm) is cache.load(wasm)
+    assert cache.compiles == 1
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: data[: len(data) // 2],
+        lambda data: data[:100] + bytes([data[100] ^ 0xFF]) + data[101:],
+        lambda data: b"not an elf file at all",
+    ],
+    ids=["truncated", "bit-flip", "garbage"],
+)
+def test_a_damaged_entry_is_discarded_and_rebuilt(tmp_path: Path, damage) -> None:
+    wasm = tiny_component()
+    writer, _ = fresh_cache(tmp_path)
+    writer.load(wasm)
+    (entry,) = writer.entries(writer.key(wasm))
+    entry.write_bytes(damage(entry.read_bytes()))
+
+    reader, announcements = fresh_cache(tmp_path)
+    reader.load(wasm)
+    assert reader.compiles == 1 and len(announcements) == 1
+    (rebuilt,) = reader.entries(reader.key(wasm))
+    fresh, _ = fresh_cache(tmp_path)
+    fresh.load(wasm)
+    assert fresh.compiles == 0, f"the rebuilt entry {rebuilt.name} must be valid"
+
+
+def test_a_valid_artifact_under_a_wrong_digest_is_not_trusted(tmp_path: Path) -> None:
+    """Names carry the file's own digest: a file renamed or overwritten in place is rebuilt."""
+    wasm, other = tiny_component(1), tiny_component(2)
+    cache, _ = fresh_cache(tmp_path)
+    cache.load(wasm)
+    cache.load(other)
+    (entry,) = cache.entries(cache.key(wasm))
+    (other_entry,) = cache.entries(cache.key(other))
+    entry.write_bytes(other_entry.read_bytes())
+    reader, _ = fresh_cache(tmp_path)
+    reader.load(wasm)
+    assert reader.compiles == 1
+
+
+def test_concurrent_loads_of_one_component_compile_it_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache, announcements = fresh_cache(tmp_path)
+    wasm = tiny_component()
+    started = threading.Barrier(6)
+    real_component = compile_cache.Component
+
+    def slow_compile(engine: wasmtime.Engine, data: bytes) -> object:
+        threading.Event().wait(0.2)  # widen the window in which the other threads ask too
+        return real_component(engine, data)
+
+    monkeypatch.setattr(compile_cache, "Component", slow_compile)
+    monkeypatch.setattr(slow_compile, "deserialize_file", real_component.deserialize_file, raising=False)
+    results: list[object] = []
+
+    def load() -> None:
+        started.wait()
+        results.append(cache.load(wasm))
+
+    threads = [threading.Thread(target=load) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert cache.compiles == 1 and len(announcements) == 1
+    assert len({id(component) for component in results}) == 1
+
+
+def test_without_a_directory_nothing_is_written(tmp_path: Path) -> None:
+    cache, announcements = fresh_cache(None)
+    cache.load(tiny_component())
+    assert cache.compiles == 1
+    assert "cached in" not in announcements[0]
+
+
+def test_an_unwritable_directory_only_costs_speed(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    cache, announcements = fresh_cache(blocker / "cache")
+    component = cache.load(tiny_component())
+    assert "init" in component.type.exports(cache.engine)
+    assert any("could not write the compiled-component cache" in text for text in announcements)
+
+
+def test_the_key_covers_content_wasmtime_version_and_engine_features(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache, _ = fresh_cache(tmp_path)
+    assert cache.key(tiny_component(1)) != cache.key(tiny_component(2))
+    before = compile_cache.engine_fingerprint()
+    monkeypatch.setattr(compile_cache, "wasmtime_version", lambda: "49.0.0")
+    assert compile_cache.engine_fingerprint() != before
+    monkeypatch.undo()
+    monkeypatch.setitem(compile_cache.ENGINE_FEATURES, "wasm_gc", True)
+    assert compile_cache.engine_fingerprint() != before
+
+
+def test_the_engine_refuses_what_hyperdrive_does_not_enable(tmp_path: Path) -> None:
+    """Exceptions are on by default in wasmtime-py 50 but off in Hyperdrive's engine."""
+    uses_exceptions = wasmtime.wat2wasm(
+        '(component (core module $m (tag $t) (func (export "f") (try_table (throw $t)))))'
+    )
+    cache, _ = fresh_cache(tmp_path)
+    with pytest.raises(ComponentLoadError, match="exceptions proposal not enabled"):
+        cache.load(uses_exceptions, label="modern.wasm")
+
+
+def test_engine_features_match_what_hyperpy_check_validates() -> None:
+    """Two copies of one table (the node may not import hyperpy.build): they must not drift apart."""
+    check_engine = None
+    for module in ("hyperpy.build.hyperdrive_engine", "hyperpy.build.component_abi"):
+        with contextlib.suppress(ImportError):
+            candidate = importlib.import_module(module)
+            if hasattr(candidate, "HYPERDRIVE_CONFIG_FEATURES"):
+                check_engine = candidate
+                break
+    if check_engine is None:
+        pytest.skip("hyperpy check's feature table is not importable")
+    assert compile_cache.ENGINE_FEATURES == check_engine.HYPERDRIVE_CONFIG_FEATURES
+    assert compile_cache.ENGINE_CAPI_FEATURES_OFF == check_engine.HYPERDRIVE_CAPI_FEATURES_OFF
