@@ -112,9 +112,9 @@ def _compile(hint: Any, in_progress: dict[Any, Codec]) -> Codec:
     if hint is bytes:
         return Codec(hint, "an array of byte values (0-255)", _bytes_encode, _bytes_decode, False)
     if hint is Address:
-        return Codec(hint, "an address string 'node@process:package:publisher'", *_parsed_str(Address), False)
+        return Codec(hint, _ADDRESS_TEXT, *_parsed_str(Address, _ADDRESS_TEXT), False)
     if hint is ProcessId:
-        return Codec(hint, "a process id string 'process:package:publisher'", *_parsed_str(ProcessId), False)
+        return Codec(hint, _PROCESS_ID_TEXT, *_parsed_str(ProcessId, _PROCESS_ID_TEXT), False)
 
     supertype = getattr(hint, "__supertype__", None)
     if supertype is not None:  # typing.NewType
@@ -252,8 +252,11 @@ def _bytes_decode(value: Any, path: str) -> Any:
         raise CodecError(path, "an array of byte values (0-255)", value) from None
 
 
-def _parsed_str(cls: Any) -> tuple[Encoder, Decoder]:
-    expected = f"a {cls.__name__} string"
+_ADDRESS_TEXT = "an address string 'node@process:package:publisher'"
+_PROCESS_ID_TEXT = "a process id string 'process:package:publisher'"
+
+
+def _parsed_str(cls: Any, expected: str) -> tuple[Encoder, Decoder]:
 
     def encode(value: Any, path: str) -> Any:
         if isinstance(value, cls):
@@ -426,9 +429,10 @@ def _key_conversions(key_hint: Any, hint: Any) -> tuple[Encoder, Decoder]:
             lambda key, path: enum_codec.encode(key, f"{path} key"),
             lambda key, path: enum_codec.decode(key, f"{path} key"),
         )
-    if key_hint is Address or key_hint is ProcessId:
-        encode, decode = _parsed_str(key_hint)
-        return encode, decode
+    if key_hint is Address:
+        return _parsed_str(Address, _ADDRESS_TEXT)
+    if key_hint is ProcessId:
+        return _parsed_str(ProcessId, _PROCESS_ID_TEXT)
     raise UnsupportedType(
         f"dict keys must be str, int, an Enum, Address or ProcessId (JSON object keys are strings); "
         f"got {_hint_text(key_hint)} in {_hint_text(hint)}: use list[tuple[K, V]] for other keys"
@@ -571,13 +575,26 @@ def record_fields(hint: Any, cls: type) -> list[tuple[str, Any, bool]]:
     return result
 
 
+def _forwarding_codec(hint: Any, describe: str) -> tuple[Codec, list[Any]]:
+    """A codec registered before its fields compile, so self-referencing types (trees) work: codecs
+    compiled meanwhile capture these forwarders, which call the final functions put in `impl`."""
+    impl: list[Any] = [_any_encode, _any_decode]
+
+    def encode(value: Any, path: str) -> Any:
+        return impl[0](value, path)
+
+    def decode(value: Any, path: str) -> Any:
+        return impl[1](value, path)
+
+    return Codec(hint, describe, encode, decode, True), impl
+
+
 def _dataclass(hint: Any, cls: type, args: tuple[Any, ...], in_progress: dict[Any, Codec]) -> Codec:
     key = hint
     if key in in_progress:
         return in_progress[key]
     describe = f"a {cls.__name__} object"
-    # Register a forwarding codec first, so self-referencing dataclasses (trees) compile.
-    codec = Codec(hint, describe, _any_encode, _any_decode, True)
+    codec, impl = _forwarding_codec(hint, describe)
     in_progress[key] = codec
     fields = [
         (name, _compile(field_hint, in_progress), has_default)
@@ -603,6 +620,7 @@ def _dataclass(hint: Any, cls: type, args: tuple[Any, ...], in_progress: dict[An
                 raise CodecError(path, f"{describe} with field(s) {', '.join(missing)}", value)
         return cls(**kwargs)
 
+    impl[:] = [encode, decode]
     codec.encode = encode
     codec.decode = decode
     codec.has_float = any(field.has_float for _, field, _ in fields)
@@ -613,7 +631,7 @@ def _typeddict(cls: type, in_progress: dict[Any, Codec]) -> Codec:
     if cls in in_progress:
         return in_progress[cls]
     describe = f"a {cls.__name__} object"
-    codec = Codec(cls, describe, _any_encode, _any_decode, True)
+    codec, impl = _forwarding_codec(cls, describe)
     in_progress[cls] = codec
     try:
         hints = typing.get_type_hints(cls, include_extras=True)
@@ -646,6 +664,7 @@ def _typeddict(cls: type, in_progress: dict[Any, Codec]) -> Codec:
                 raise CodecError(path, f"{describe} with key {name!r}", value)
         return out
 
+    impl[:] = [encode, decode]
     codec.encode = encode
     codec.decode = decode
     codec.has_float = any(field.has_float for _, field, _ in fields)

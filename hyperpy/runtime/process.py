@@ -615,7 +615,14 @@ class ProcessRuntime:
     def _finish(
         self, handler: CompiledHandler, context: RequestContext, result: Any, error: BaseException | None
     ) -> None:
-        """Answer (if the request expects it), log failures, then apply the save policy."""
+        """Apply the save policy, then answer (if the request expects it) and log failures.
+
+        Saving first means an answer the caller has seen is never lost by a crash right after it.
+        """
+        try:
+            self.keeper.message_done()
+        except Exception as failure:
+            self.log(0, "saving state failed: " + _format_exception(failure, True))
         try:
             if error is not None:
                 self._answer_error(handler, context, error)
@@ -630,10 +637,6 @@ class ProcessRuntime:
             )
             if context.answer_to is not None and not context.answer_to.answered:
                 self._answer_error(handler, context, failure)
-        try:
-            self.keeper.message_done()
-        except Exception as failure:
-            self.log(0, "saving state failed: " + _format_exception(failure, True))
 
     def _answer_rpc_result(self, handler: CompiledHandler, context: RequestContext, result: Any) -> None:
         blob = mime = None

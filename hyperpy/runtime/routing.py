@@ -6,10 +6,11 @@ body is present and never sends 405 (hyperapp.md §1.4). The rules here:
 1. **By name** (hyperapp wire style): a body that is `{"Name": args}` or `"Name"` for an `@http`
    handler selects it, then its declared path and methods are enforced (404 / 405 + `Allow`).
 2. **By path, then method** (REST style) otherwise: handlers whose `path` template matches
-   (`/items/{id}`), else path-less handlers at `/api/<fn-kebab>`, else (no body) path-less handlers
-   without required body parameters, as hyperapp does. A path that matches with the wrong method
-   gets 405 with `Allow`; nothing matching gets 404. OPTIONS is answered with `Allow`; HEAD falls
-   back to a GET handler.
+   (`/items/{id}`), else path-less handlers at `/api/<fn-kebab>`, else, for a body-less request to
+   `/api`, path-less handlers without required body parameters in declaration order (hyperapp
+   lets those catch every unclaimed path; we keep them to the paths bound for them). A path that
+   matches with the wrong method gets 405 with `Allow`; nothing matching gets 404. OPTIONS is
+   answered with `Allow`; HEAD falls back to a GET handler.
 3. Arguments: path placeholders, `Query`/`Header` markers, then the body: one body parameter takes
    the whole JSON body, several take a JSON object by name (or an array in order). Without a body,
    scalar parameters are read from the query string.
@@ -27,7 +28,7 @@ from urllib.parse import unquote, urlsplit
 
 from hyperpy.runtime.codec import codec_for
 from hyperpy.runtime.errors import CodecError
-from hyperpy.runtime.spec import HandlerSpec, ParamSpec
+from hyperpy.runtime.spec import DEFAULT_API_PATH, HandlerSpec, ParamSpec
 from hyperpy.runtime.wire import args_shape, decode_args
 
 _SEGMENT = re.compile(r"^\{([A-Za-z_][A-Za-z0-9_]*)(:path)?\}$")
@@ -190,10 +191,10 @@ class Router:
                 matched = template.match(request.path)
                 if matched is not None:
                     candidates.append((handler, matched))
+        path = request.path.rstrip("/") or "/"
         if not candidates:
-            path = request.path.rstrip("/") or "/"
             candidates = [(h, {}) for h in self.handlers if self.kebab_paths.get(h.name) == path]
-        if not candidates and not request.body.strip():
+        if not candidates and not request.body.strip() and path == DEFAULT_API_PATH:
             candidates = [
                 (h, {})
                 for h in self.handlers
