@@ -96,12 +96,14 @@ def stubs_command(
     """Generate typed Python callers (apis/) for this package and its dependencies, and the UI client."""
     project = _load(directory)
     try:
+        dependencies = fetch_dependency_apis(project.root, local=list(local), node_home=node_home, url=url)
+        dependency_sets = [dependency_api(d) for d in dependencies]
+        # The app may import its dependencies' stubs, so they must exist before it is imported.
+        write_python_stubs(dependency_sets, project.root / STUBS_PACKAGE)
         apis = project_apis(project)
         write_api_wit(project, apis)
         own = own_api(project)
-        dependencies = fetch_dependency_apis(project.root, local=list(local), node_home=node_home, url=url)
-        api_sets = ([own] if own else []) + [dependency_api(d) for d in dependencies]
-        written = write_python_stubs(api_sets, project.root / STUBS_PACKAGE)
+        written = write_python_stubs(([own] if own else []) + dependency_sets, project.root / STUBS_PACKAGE)
         target_ui = ui_dir if ui_dir is not None else project.root / "ui"
         if own is not None and (ui_dir is not None or target_ui.is_dir()):
             http_processes = [api.process for api in apis if "-signature-http" in api.text]

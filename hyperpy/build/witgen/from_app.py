@@ -48,6 +48,7 @@ import enum
 import importlib
 import re
 import sys
+import traceback
 import types
 import typing
 from collections.abc import Mapping, Sequence
@@ -466,6 +467,13 @@ def load_process_module(root: Path, module_name: str) -> types.ModuleType:
     try:
         importlib.invalidate_caches()
         return importlib.import_module(module_name)
+    except Exception as error:
+        frame = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
+        where = f" ({frame.filename}:{frame.lineno})" if frame is not None else ""
+        raise ApiWitError(
+            f"importing process module {module_name!r} from {root} failed{where}: "
+            f"{type(error).__name__}: {error}"
+        ) from error
     finally:
         with contextlib.suppress(ValueError):
             sys.path.remove(root_text)
