@@ -102,7 +102,7 @@ def test_get_state(mirror_runner: ComponentRunner, host: ScriptedHost, state: by
     assert call_guest(mirror_runner, host, "get_state")["ok"] == state
 
 
-@pytest.mark.parametrize("state", [b"", ALL_BYTES])
+@pytest.mark.parametrize("state", [b"", ALL_BYTES, ALL_BYTES * 800], ids=["empty", "all-bytes", "200kb"])
 def test_set_and_clear_state(mirror_runner: ComponentRunner, host: ScriptedHost, state: bytes) -> None:
     host.call("set_state", state)
     host.call("clear_state")

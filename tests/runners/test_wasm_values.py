@@ -49,6 +49,14 @@ def test_wasmtime_scratch_set_is_per_thread() -> None:
     assert set(scratch) == {bytes} and len(scratch) == 1 and bytes in scratch
 
 
+def test_byte_lists_take_the_bulk_path() -> None:
+    """Bodies and blobs are list<u8>: wasmtime-py's per-element conversion costs seconds per MB."""
+    from wasmtime.component import ListType
+
+    assert getattr(ListType.convert_to_c, "_hyperpy_bulk_bytes", False)
+    assert values.make_byte_lists_fast() is True  # idempotent
+
+
 def test_untagged_message_cases_have_the_classes_wasmtime_dispatches_on() -> None:
     request = values.lower_message(Message_Request(Request(False, None, b"", None, [])))
     response = values.lower_message(Message_Response((Response(False, b"", None, []), None)))

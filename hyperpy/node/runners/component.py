@@ -44,6 +44,7 @@ STANDARD_INTERFACE = "hyperware:process/standard@1.0.0"
 STDERR_TAIL_BYTES = 5000  # Hyperdrive's STACK_TRACE_SIZE
 
 values.make_variant_lowering_thread_safe()
+values.make_byte_lists_fast()
 
 __all__ = ["STANDARD_INTERFACE", "STDERR_TAIL_BYTES", "ComponentLoadError", "ComponentRunner", "StderrTail"]
 

@@ -26,11 +26,13 @@ component sends or receives.
 
 from __future__ import annotations
 
+import ctypes
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from wasmtime.component import Record, Variant
+from wasmtime import _ffi as wasmtime_ffi
+from wasmtime.component import ListType, Record, Variant
 from wasmtime.component import _types as wasmtime_component_types
 
 from hyperpy.node.wit_types import (
@@ -311,4 +313,79 @@ def make_variant_lowering_thread_safe() -> bool:
     if not isinstance(current, set):
         return False
     wasmtime_component_types.case_test_cache = _PerThreadClassSet()  # type: ignore[assignment]
+    return True
+
+
+# --- fast `list<u8>` for wasmtime-py 50 ----------------------------------------------------------
+
+# wasmtime-py's C-API value is a 32-byte tagged union per element, and `ListType` converts a
+# `list<u8>` one element at a time in Python (~3-5 s per MB each way, measured). Message bodies and
+# blobs are `list<u8>`, so a 1 MB UI file served by a component would take seconds. The C layout is
+# fixed, so the same elements can be written and read with two strided slice operations and one
+# memmove instead. Only lists whose element type is u8 take this path.
+_VALUE_TYPE: Any = wasmtime_ffi.wasmtime_component_val_t  # Any: the bindings annotate fields as values
+_UNION_TYPE: Any = wasmtime_ffi.wasmtime_component_valunion_t
+_VALUE_SIZE = ctypes.sizeof(_VALUE_TYPE)
+_KIND_OFFSET = _VALUE_TYPE.kind.offset
+_U8_OFFSET = _VALUE_TYPE.of.offset + _UNION_TYPE.u8.offset
+_U8_KIND = bytes([wasmtime_ffi.WASMTIME_COMPONENT_U8.value])
+_LIST_KIND = wasmtime_ffi.WASMTIME_COMPONENT_LIST.value
+
+
+def _lower_byte_list(data: bytes, target: Any) -> None:
+    count = len(data)
+    raw = wasmtime_ffi.wasmtime_component_vallist_t()
+    wasmtime_ffi.wasmtime_component_vallist_new_uninit(raw, count)
+    if count:
+        image = bytearray(count * _VALUE_SIZE)
+        image[_KIND_OFFSET::_VALUE_SIZE] = _U8_KIND * count
+        image[_U8_OFFSET::_VALUE_SIZE] = data
+        ctypes.memmove(raw.data, (ctypes.c_char * len(image)).from_buffer(image), len(image))
+    target.contents.kind = wasmtime_ffi.WASMTIME_COMPONENT_LIST
+    target.contents.of.list = raw
+
+
+def _lift_byte_list(value: Any) -> bytes:
+    if value.kind != _LIST_KIND:
+        raise TypeError(f"expected a list value, got kind {value.kind}")
+    try:
+        count = value.of.list.size
+        if count == 0:
+            return b""
+        image = ctypes.string_at(value.of.list.data, count * _VALUE_SIZE)
+        if image[_KIND_OFFSET::_VALUE_SIZE] != _U8_KIND * count:
+            raise TypeError("expected a list of u8")
+        return image[_U8_OFFSET::_VALUE_SIZE]
+    finally:
+        wasmtime_ffi.wasmtime_component_vallist_delete(ctypes.byref(value.of.list))
+
+
+def make_byte_lists_fast() -> bool:
+    """Route `list<u8>` conversions of wasmtime-py's ListType through the bulk functions above.
+
+    Idempotent. Returns False (and changes nothing) if ListType no longer has the expected methods.
+    """
+    lower: Callable[..., None] | None = getattr(ListType, "convert_to_c", None)
+    lift: Callable[..., Any] | None = getattr(ListType, "convert_from_c", None)
+    if lower is None or lift is None or not hasattr(ListType, "_is_bytes"):
+        return False
+    if getattr(lower, "_hyperpy_bulk_bytes", False):
+        return True
+
+    def convert_to_c(self: Any, store: Any, val: Any, ptr: Any) -> None:
+        if not self._is_bytes():
+            return lower(self, store, val, ptr)
+        if not isinstance(val, bytes):
+            raise TypeError("expected bytes value")
+        _lower_byte_list(val, ptr)
+        return None
+
+    def convert_from_c(self: Any, c: Any) -> Any:
+        if not self._is_bytes():
+            return lift(self, c)
+        return _lift_byte_list(c)
+
+    convert_to_c._hyperpy_bulk_bytes = True  # type: ignore[attr-defined]
+    ListType.convert_to_c = convert_to_c  # type: ignore[method-assign]
+    ListType.convert_from_c = convert_from_c  # type: ignore[method-assign]
     return True
