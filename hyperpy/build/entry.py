@@ -9,29 +9,24 @@ The decision is made from the source text, without importing the module on the h
 use syntax of the guest's newer CPython, and its top level runs during pre-init anyway.
 
 For framework apps the build also asks the framework which system processes the app needs
-(`hyperpy.runtime.spec.app_spec(module)`), to infer capabilities. That import happens on the host
-in a subprocess, so one build never leaves user modules in the build tool's own `sys.modules`.
+(`hyperpy.runtime.spec.app_spec(module)`), to infer capabilities, using the module the API WIT
+generator imported on the host.
 """
 
 from __future__ import annotations
 
 import ast
 import importlib.util
-import json
 import re
-import subprocess
-import sys
-from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Literal
 
 from hyperpy.build.content_tree import ContentTree
-from hyperpy.build.errors import BuildError
 from hyperpy.package.project import InferredNeeds
 
 ProcessKind = Literal["raw", "framework"]
 FRAMEWORK_ENTRY_MODULE = "hyperpy.runtime.entry"
-FRAMEWORK_SPEC_MODULE = "hyperpy.runtime.spec"
 _WITWORLD_TEXT = re.compile(
     r"^(class\s+WitWorld\b|WitWorld\s*[:=]|from\s+\S+\s+import\s+.*\bWitWorld\b)", re.M
 )
@@ -88,66 +83,12 @@ def entry_tree(process: str, user_module: str) -> ContentTree:
     return tree
 
 
-@dataclass(frozen=True)
-class Introspection:
-    needs: InferredNeeds
+def framework_needs(module: ModuleType) -> InferredNeeds:
+    """What the framework app in `module` needs from the system (for capability inference)."""
+    from hyperpy.runtime.spec import app_spec
 
-    def to_json(self) -> dict[str, object]:
-        return {"processes": sorted(self.needs.processes), "networking": self.needs.networking}
-
-    @classmethod
-    def from_json(cls, data: dict[str, object]) -> Introspection:
-        processes = data.get("processes", [])
-        return cls(
-            InferredNeeds(
-                frozenset(str(p) for p in processes) if isinstance(processes, list) else frozenset(),
-                bool(data.get("networking", False)),
-            )
-        )
-
-
-def introspect(process: str, module: str, python_path: list[Path]) -> Introspection:
-    """Import the app on the host (subprocess) and ask the framework what it needs."""
-    job = {"module": module, "path": [str(p) for p in python_path]}
-    completed = subprocess.run(
-        [sys.executable, "-m", "hyperpy.build.entry"],
-        input=json.dumps(job),
-        capture_output=True,
-        text=True,
-        check=False,
+    spec = app_spec(module)
+    processes: set[str] = getattr(spec, "required_processes", set())
+    return InferredNeeds(
+        frozenset(str(p) for p in processes), bool(getattr(spec, "request_networking", False))
     )
-    try:
-        result = json.loads(completed.stdout.strip().splitlines()[-1])
-    except (json.JSONDecodeError, IndexError):
-        result = {"ok": False, "error": completed.stderr.strip()[-3000:]}
-    if not result.get("ok"):
-        raise BuildError(
-            f"process {process!r}: inspecting app module {module!r} on the host failed (needed to infer its "
-            f"capabilities; set infer_capabilities = false in [tool.hyperpy.processes.{process}] to skip):\n"
-            f"{result.get('error', '')}"
-        )
-    return Introspection.from_json(result)
-
-
-def _introspect_main() -> None:
-    import importlib
-    import traceback
-
-    job = json.loads(sys.stdin.read())
-    sys.path[:0] = job["path"]
-    try:
-        spec_module = importlib.import_module(FRAMEWORK_SPEC_MODULE)
-        app = importlib.import_module(job["module"])
-        spec = spec_module.app_spec(app)
-        result = {
-            "ok": True,
-            "processes": sorted(getattr(spec, "required_processes", set())),
-            "networking": bool(getattr(spec, "request_networking", False)),
-        }
-    except Exception:
-        result = {"ok": False, "error": traceback.format_exc(limit=-8)}
-    sys.stdout.write("\n" + json.dumps(result) + "\n")
-
-
-if __name__ == "__main__":
-    _introspect_main()

@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 
@@ -38,12 +38,11 @@ from hyperpy.build.componentize import (
 from hyperpy.build.content_tree import ContentTree, sha256_of
 from hyperpy.build.dependencies import dependency_site, guest_requirements, requirements_key
 from hyperpy.build.entry import (
-    Introspection,
     ProcessKind,
     entry_module_name,
     entry_tree,
     framework_available,
-    introspect,
+    framework_needs,
     process_kind,
 )
 from hyperpy.build.errors import BuildError, GuestPaths, translate_componentize_failure
@@ -131,7 +130,6 @@ class _Plan:
     python_path: list[Path]
     key: str
     wasm_cache: Path
-    host_path: list[Path] = field(default_factory=list)
 
 
 def _as_build_error(exc: Exception) -> BuildError:
@@ -164,6 +162,8 @@ class _Builder:
         self.progress = progress
         self.cache = cache_root(project)
         self.work = project.target_dir / "hyperpy" / "tmp"
+        self.needs: dict[str, InferredNeeds] = {}
+        self.host_import_error: str | None = None
 
     # -- planning ---------------------------------------------------------------------------------
 
@@ -198,6 +198,8 @@ class _Builder:
         modules = self._check_modules()
         site = dependency_site(self.project, self.cache)
         stage = self.cache / "stage"
+        if any(kind == "framework" for _file, kind in modules.values()):
+            self._describe_framework_apps(modules, site)
         sources = project_sources(self.project.root)
         sources_digest = sources.digest()
         sources_dir = sources.materialize(stage / "src", sources_digest)
@@ -245,30 +247,55 @@ class _Builder:
                 python_path.append(site)
             key_input = {**common, "module": process.module, "kind": kind, "entry": entry_digest}
             key = sha256_of(json.dumps(key_input, sort_keys=True).encode())
-            host_path = [sources_dir] + ([site] if site is not None else [])
             wasm_cache = self.cache / "components" / f"{key[:40]}.wasm"
-            plans.append(
-                _Plan(process, kind, module_file, app_module, python_path, key, wasm_cache, host_path)
-            )
+            plans.append(_Plan(process, kind, module_file, app_module, python_path, key, wasm_cache))
         return plans, originals, labels
 
     # -- compiling --------------------------------------------------------------------------------
 
-    def _needs_file(self, plan: _Plan) -> Path:
-        return plan.wasm_cache.with_suffix(".json")
+    def _describe_framework_apps(
+        self, modules: dict[str, tuple[Path, ProcessKind]], site: Path | None
+    ) -> None:
+        """Write the API WIT of framework apps (`api/*.wit`) and read what each app needs.
 
-    def _is_cached(self, plan: _Plan) -> bool:
-        return plan.wasm_cache.is_file() and self._needs_file(plan).is_file()
+        This imports the apps on the host. If that import fails (host-only trouble such as newer
+        syntax, or a real error), the componentize-py run reports real errors better, so the
+        failure is kept and raised only if the component builds.
+        """
+        from hyperpy.build.witgen.from_app import ApiWitError, generate_api_wit
+        from hyperpy.runtime.errors import DeclarationError
 
-    def _compile(
-        self, plan: _Plan, paths: GuestPaths, report: BuildReporter
-    ) -> tuple[str, float, InferredNeeds] | str:
-        """Build one component into the cache; return (status, seconds, needs) or an error message."""
+        added = [str(site)] if site is not None else []
+        sys.path[:0] = added
+        try:
+            try:
+                generate_api_wit(self.project)
+            except ApiWitError as exc:
+                if isinstance(exc.__cause__, Exception) and str(exc).startswith("importing process module"):
+                    self.host_import_error = str(exc)
+                    return
+                raise BuildError(str(exc)) from exc
+            except DeclarationError as exc:
+                raise BuildError(f"{self.project.config_file.parent}: {exc}") from exc
+            for process in self.project.processes:
+                module = sys.modules.get(process.module)
+                if modules[process.name][1] != "framework" or module is None:
+                    continue
+                try:
+                    self.needs[process.name] = framework_needs(module)
+                except DeclarationError as exc:
+                    raise BuildError(f"process {process.name!r}: {exc}") from exc
+        finally:
+            for entry in added:
+                if entry in sys.path:
+                    sys.path.remove(entry)
+
+    def _compile(self, plan: _Plan, paths: GuestPaths, report: BuildReporter) -> tuple[str, float] | str:
+        """Build one component into the cache; return (status, seconds) or an error message."""
         name = plan.process.name
-        if self._is_cached(plan):
-            needs = Introspection.from_json(json.loads(self._needs_file(plan).read_text())).needs
+        if plan.wasm_cache.is_file():
             report.done(name, "[dim]cached[/dim]")
-            return "cached", 0.0, needs
+            return "cached", 0.0
         started = time.monotonic()
         components = plan.wasm_cache.parent
         components.mkdir(parents=True, exist_ok=True)
@@ -291,21 +318,12 @@ class _Builder:
                 return translate_componentize_failure(
                     failure.report, paths_for(plan, paths), process=name, module=plan.process.module
                 )
-            needs = NO_NEEDS
-            if plan.kind == "framework" and plan.process.infer_capabilities:
-                report.step(name, "inspecting the app for capabilities")
-                try:
-                    needs = introspect(name, plan.process.module, plan.host_path).needs
-                except BuildError as exc:
-                    report.done(name, "[red]failed[/red]")
-                    return str(exc)
             os.replace(temporary, plan.wasm_cache)
-            self._needs_file(plan).write_text(json.dumps(Introspection(needs).to_json()))
         finally:
             temporary.unlink(missing_ok=True)
         seconds = time.monotonic() - started
         report.done(name, f"[green]built[/green] ({plan.wasm_cache.stat().st_size / 1e6:.1f} MB)")
-        return "built", seconds, needs
+        return "built", seconds
 
     # -- assembling -------------------------------------------------------------------------------
 
@@ -411,10 +429,10 @@ class _Builder:
         plans, originals, labels = self._plan()
         paths = GuestPaths((), originals, labels)
         names = [plan.process.name for plan in plans]
-        outcomes: dict[str, tuple[str, float, InferredNeeds] | str] = {}
+        outcomes: dict[str, tuple[str, float] | str] = {}
         with reporter(names, self.progress) as report:
 
-            def compile_one(plan: _Plan) -> tuple[str, float, InferredNeeds] | str:
+            def compile_one(plan: _Plan) -> tuple[str, float] | str:
                 return self._compile(plan, paths, report)
 
             with ThreadPoolExecutor(max_workers=min(self.jobs, len(plans)) or 1) as pool:
@@ -423,9 +441,15 @@ class _Builder:
         errors = [outcome for outcome in outcomes.values() if isinstance(outcome, str)]
         if errors:
             raise BuildError("\n\n".join(errors))
+        if self.host_import_error is not None:
+            host_python = sys.version.split()[0]
+            raise BuildError(
+                f"{self.host_import_error}\nThe module imports inside the component, but the build also "
+                f"imports framework apps on this host (Python {host_python}) to write their API WIT and "
+                "infer capabilities; make it importable here"
+            )
 
-        needs = {name: outcome[2] for name, outcome in outcomes.items() if not isinstance(outcome, str)}
-        manifest = manifest_entries(self.project, needs)
+        manifest = manifest_entries(self.project, self.needs)
         record = self._previous_record()
         tree = self._pkg_tree(plans, manifest, record)
         pkg_digest = tree.digest()
@@ -441,7 +465,8 @@ class _Builder:
         for plan in plans:
             outcome = outcomes[plan.process.name]
             assert not isinstance(outcome, str)
-            status, seconds, process_needs = outcome
+            status, seconds = outcome
+            process_needs = self.needs.get(plan.process.name, NO_NEEDS)
             builds.append(
                 ProcessBuild(
                     name=plan.process.name,

@@ -5,8 +5,9 @@ package `hyperware:process@1.0.0`) and builds against the one world declared the
 when there is none (kit `get_world_or_default`). We do the same:
 
 - with no API files, the world is generated: `world <package>-<publisher>-v0 { include process-v1; }`;
-- API files (the seam for interfaces generated from decorated handlers) are copied beside it; if they
-  declare exactly one world, that world is used, as kit does.
+- API files (`hyperpy wit` generates them from decorated handlers; they may also be hand-written)
+  are copied beside it; the package world `<package>-<publisher>-v0` is used when they declare it,
+  else the only world they declare, as kit does.
 
 The shipped component still imports only `standard` and WASI: `include process-v1` adds nothing else,
 and type-only API interfaces produce no component imports.
@@ -66,6 +67,9 @@ def world_spec(package: str, publisher: str, api_dir: Path) -> WorldSpec:
     for path in api_files:
         tree.add(path.name, path)
     declared = declared_worlds(api_files)
+    kit_name = f"{package}-{publisher.replace('.', '-dot-')}-v0"
+    if kit_name in declared:  # the package world written by `hyperpy wit` (or by hand, as kit names it)
+        return WorldSpec(tree, kit_name, api_files)
     if len(declared) == 1:
         return WorldSpec(tree, declared[0], api_files)
     name = world_name(package, publisher)

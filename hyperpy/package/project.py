@@ -77,7 +77,7 @@ CONFIG_FILE = "pyproject.toml"
 CONFIG_TABLE = "tool.hyperpy"
 DEFAULT_PUBLISHER = "template.os"
 DEFAULT_VERSION = "0.1.0"
-DEFAULT_ON_EXIT = "Restart"
+DEFAULT_ON_EXIT: Literal["Restart"] = "Restart"
 
 
 class ProjectConfigError(ValueError):
