@@ -852,10 +852,11 @@ class Kernel:
         instance.host = host
         backoff = self._backoffs.setdefault(entry.id, RestartBackoff(self._restart_delay_scale))
         code, context = instance.code, self._runner_context
+        label = f"{entry.id} ({entry.wasm_bytes_handle})"
         instance.thread = run_process_thread(
             name=f"{entry.id}@{self.name}",
             control=instance.control,
-            make_runner=lambda: make_runner(code, context),
+            make_runner=lambda: make_runner(code, context, label),
             host=host,
             our=str(address),
             on_started=lambda now: self._soon(backoff.started, now),

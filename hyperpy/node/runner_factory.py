@@ -33,8 +33,10 @@ def code_mode(code: bytes) -> str:
     return "native" if NativeModuleRef.from_marker(code) is not None else "component"
 
 
-def make_runner(code: bytes, context: RunnerContext) -> ProcessRunner:
-    """Build the runner for `code` (called on the process thread: compiling may take seconds)."""
+def make_runner(code: bytes, context: RunnerContext, label: str = "component") -> ProcessRunner:
+    """Build the runner for `code` (called on the process thread: compiling may take seconds).
+
+    `label` names the process in load errors (its id and wasm path)."""
     ref = NativeModuleRef.from_marker(code)
     if ref is not None:
         return NativeRunner(ref, echo_stdout=context.echo_stdout)
@@ -45,5 +47,7 @@ def make_runner(code: bytes, context: RunnerContext) -> ProcessRunner:
             f"component mode needs hyperpy.node.runners.component, which failed to import ({exc}); "
             "install the package in native mode instead"
         ) from exc
-    runner: ProcessRunner = component.ComponentRunner(code, cache_dir=context.cache_dir)
+    runner: ProcessRunner = component.ComponentRunner(
+        code, cache_dir=context.cache_dir, label=label, echo_stdout=context.echo_stdout
+    )
     return runner

@@ -1,0 +1,1 @@
+"""Tests of the local node (kernel, runners, install, multi-node)."""
