@@ -45,17 +45,29 @@ def write_chart(run: BenchRun, path: Path) -> None:
     colours = [{True: MET_COLOUR, False: MISSED_COLOUR, None: UNKNOWN_COLOUR}[r.met] for r in results]
 
     bounds = [r.figure.target.ratio_bounds(r.baseline_median) for r in results]
-    finite = [v for v in ratios if v > 0] + [b for pair in bounds for b in pair if b is not None]
-    right = max([1.0, *finite]) * 1.25
+    finite = [v for v in ratios if v > 0] + [b for pair in bounds for b in pair if b is not None and b > 0]
+    smallest, largest = min([1.0, *finite]), max([1.0, *finite])
+    # Ratios from 0.01 (a no-op rebuild against a cold build) to 2 do not share a linear axis well.
+    logarithmic = largest / smallest > 10
+    if logarithmic:
+        left, right = smallest / 2, largest * 1.8
+    else:
+        left, right = 0.0, largest * 1.25
+
+    def beside(value: float) -> float:
+        return value * 1.06 if logarithmic else value + right * 0.012
 
     height = 1.2 + 0.9 * len(results)
     figure, axes = plt.subplots(figsize=(10, height), dpi=120)
+    if logarithmic:
+        axes.set_xscale("log")
     positions = list(range(len(results)))[::-1]  # first figure on top
-    axes.barh(positions, ratios, color=colours, height=0.55, zorder=2)
+    widths = [max(ratio - left, 0.0) for ratio in ratios]
+    axes.barh(positions, widths, left=left, color=colours, height=0.55, zorder=2)
     axes.axvline(1.0, color="#616161", linewidth=1, linestyle=":", zorder=1)
 
     for y, (low, high), ratio, result in zip(positions, bounds, ratios, results, strict=True):
-        span_low = low if low is not None else 0.0
+        span_low = low if low is not None else left
         span_high = high if high is not None else right
         axes.fill_betweenx([y - 0.38, y + 0.38], span_low, span_high, color=MET_COLOUR, alpha=0.10, zorder=0)
         for bound in (low, high):
@@ -63,13 +75,14 @@ def write_chart(run: BenchRun, path: Path) -> None:
                 axes.plot([bound, bound], [y - 0.38, y + 0.38], color=TARGET_COLOUR, linewidth=2.2, zorder=3)
         text = "not measured" if result.met is None else f"{format_value(ratio)}x"
         # Right of both the bar and the upper target tick, so neither hides the number.
-        anchor = max(ratio, high if high is not None and high < right else 0.0)
-        axes.text(anchor + right * 0.012, y, text, va="center", fontsize=9, fontweight="bold", zorder=4)
+        anchor = max(ratio, left, high if high is not None and high < right else left)
+        axes.text(beside(anchor), y, text, va="center", fontsize=9, fontweight="bold", zorder=4)
 
     axes.set_yticks(positions)
     axes.set_yticklabels(labels, fontsize=9)
-    axes.set_xlim(0, right)
-    axes.set_xlabel("ratio hyperpy / baseline (medians, same run); black ticks = target limits")
+    axes.set_xlim(left, right)
+    scale = ", log scale" if logarithmic else ""
+    axes.set_xlabel(f"ratio hyperpy / baseline (medians, same run{scale}); black ticks = target limits")
     mode = "quick" if run.quick else "full"
     env = run.environment
     axes.set_title(

@@ -65,7 +65,8 @@ def bench_command(
             benchmarks, quick=quick, progress=lambda text: status.update(f"hyperpy bench: {text}")
         )
 
-    print_table(run, Console())
+    # Piped output (CI logs, `| tee`) gets a readable width instead of rich's 80-column default.
+    print_table(run, Console() if sys.stdout.isatty() else Console(width=150))
     if json_file:
         write_json(run, json_file)
         console.print(f"wrote {json_file}")

@@ -48,7 +48,7 @@ COLD = Figure(
 )
 NOOP = Figure(
     name="build.noop",
-    title="no-op rebuild (`hyperpy build`, nothing changed)",
+    title="no-op rebuild: hyperpy build, nothing changed",
     unit="s",
     target=Target.subject_at_most(0.5, "s"),
     subject_label="hyperpy build",
@@ -56,7 +56,7 @@ NOOP = Figure(
 )
 NOOP_API = Figure(
     name="build.noop_api",
-    title="no-op rebuild in process (`build_project`)",
+    title="no-op rebuild in process: build_project()",
     unit="s",
     target=Target.subject_at_most(0.5, "s"),
     subject_label="build_project()",
