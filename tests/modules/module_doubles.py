@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from hyperpy.node.wit_types import (
     Message_Response,
     ProcessId,
     Request,
+    Response,
 )
 
 NODE = "fake.dev"
@@ -111,3 +113,47 @@ def response_json(message: KernelMessage) -> object:
 async def started(module: RuntimeModule, node: FakeNode) -> RuntimeModule:
     await module.start(node)
     return module
+
+
+Handler = Callable[[KernelMessage], Awaitable[None]]
+
+
+@dataclass
+class RoutingNode(FakeNode):
+    """A FakeNode that delivers what modules send to registered handlers (modules or fake processes).
+
+    Messages to targets without a handler are queued in `sent` as usual. No capability checks: those
+    are the kernel's and are covered by the tests on the real node.
+    """
+
+    handlers: dict[ProcessId, Handler] = field(default_factory=dict)
+
+    def send(self, message: KernelMessage) -> None:
+        handler = self.handlers.get(message.target.process)
+        if handler is None:
+            self.sent.put_nowait(message)
+        else:
+            asyncio.get_running_loop().create_task(handler(message))
+
+    def route_to(self, process: str, handler: Handler) -> None:
+        self.handlers[ProcessId.parse(process)] = handler
+
+
+def reply(
+    to: KernelMessage, source: Address, body: bytes | dict, blob: LazyLoadBlob | None = None
+) -> KernelMessage:
+    """The Response a process would send to `to` (its prompting request)."""
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return KernelMessage(
+        id=to.id,
+        source=source,
+        target=to.rsvp or to.source,
+        rsvp=None,
+        message=Message_Response((Response(False, raw, None, []), None)),
+        lazy_load_blob=blob,
+    )
+
+
+def request_json(message: KernelMessage) -> object:
+    assert isinstance(message.message, Message_Request), f"expected a Request, got {message.message}"
+    return json.loads(message.message.value.body)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hyperpy.node.contracts import RuntimeModule
+from hyperpy.node.modules.http_server import HttpServerModule
 from hyperpy.node.modules.kv import KvModule
 from hyperpy.node.modules.sqlite import SqliteModule
 from hyperpy.node.modules.timer import TimerModule
@@ -32,8 +33,17 @@ class ModulesConfig:
 
 def default_modules(config: ModulesConfig | None = None) -> list[RuntimeModule]:
     """Fresh instances of every runtime module a node boots with."""
-    del config
-    return [TimerModule(), VfsModule(), KvModule(), SqliteModule()]
+    config = config or ModulesConfig()
+    http_server = HttpServerModule(port=config.http_port, host=config.http_host, timeout=config.http_timeout)
+    return [http_server, TimerModule(), VfsModule(), KvModule(), SqliteModule()]
 
 
-__all__ = ["KvModule", "ModulesConfig", "SqliteModule", "TimerModule", "VfsModule", "default_modules"]
+__all__ = [
+    "HttpServerModule",
+    "KvModule",
+    "ModulesConfig",
+    "SqliteModule",
+    "TimerModule",
+    "VfsModule",
+    "default_modules",
+]

@@ -1,0 +1,69 @@
+"""Facts about an incoming aiohttp request, spelled the way Hyperdrive's http-server reports them.
+
+Shared by the HTTP and WebSocket halves of http-server (and usable by other node parts' routes):
+peer address as Rust prints a SocketAddr, the Host without port, lower-cased header map, and the
+"local" test behind `local_only` bindings and extension WebSockets.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from aiohttp import web
+
+PROXY_HEADERS = ("x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-real-ip")
+
+
+def header_map(request: web.Request) -> dict[str, str]:
+    """Request headers as Hyperdrive serializes them: lower-case names, last value wins,
+    values that are not visible ASCII become ""."""
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in request.raw_headers:
+        value = raw_value.decode("latin-1")
+        visible = all(char == "\t" or 32 <= ord(char) < 127 for char in value)
+        headers[raw_name.decode("latin-1").lower()] = value if visible else ""
+    return headers
+
+
+def peer_address(request: web.Request) -> str | None:
+    """`ip:port` of the client (`[ip]:port` for IPv6), as Rust's SocketAddr prints it."""
+    peer = request.transport.get_extra_info("peername") if request.transport else None
+    if not peer:
+        return None
+    host, port = peer[0], peer[1]
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def is_loopback_peer(request: web.Request) -> bool:
+    """Hyperdrive's local check: a loopback peer and no reverse-proxy headers."""
+    if any(name in request.headers for name in PROXY_HEADERS):
+        return False
+    peer = request.transport.get_extra_info("peername") if request.transport else None
+    if not peer:
+        return False
+    try:
+        return ipaddress.ip_address(peer[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def request_host(request: web.Request) -> str:
+    """The Host header without port ("localhost" when absent), as warp's `host.host()`."""
+    host = request.headers.get("Host", "").strip()
+    if not host:
+        return "localhost"
+    if host.startswith("["):
+        return host[: host.index("]") + 1] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def forwarded_for(request: web.Request) -> str | None:
+    """First client IP from X-Forwarded-For, X-Real-IP or Cf-Connecting-Ip."""
+    first = request.headers.get("X-Forwarded-For", "").split(",")[0].strip()
+    if first:
+        return first
+    for name in ("X-Real-IP", "Cf-Connecting-Ip"):
+        value = request.headers.get(name, "").strip()
+        if value:
+            return value
+    return None
