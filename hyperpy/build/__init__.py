@@ -5,6 +5,6 @@ Public API: `build_project(project_dir, *, jobs=None, progress=True) -> BuildRes
 """
 
 from hyperpy.build.errors import BuildError
-from hyperpy.build.pipeline import BuildResult, ProcessBuild, build_project, cache_root
+from hyperpy.build.pipeline import BuildResult, ProcessBuild, build_project, cache_root, stale_processes
 
-__all__ = ["BuildError", "BuildResult", "ProcessBuild", "build_project", "cache_root"]
+__all__ = ["BuildError", "BuildResult", "ProcessBuild", "build_project", "cache_root", "stale_processes"]

@@ -49,7 +49,7 @@ from hyperpy.build.errors import BuildError, GuestPaths, translate_componentize_
 from hyperpy.build.guest_path import imports_hyperpy, project_sources, runtime_tree
 from hyperpy.build.progress import BuildReporter, reporter
 from hyperpy.build.world import world_spec
-from hyperpy.package.archive import sha256_file, zip_directory_bytes
+from hyperpy.package.archive import deflate, sha256_file, zip_directory_bytes
 from hyperpy.package.manifest import MANIFEST_FILE, ManifestEntry, manifest_json
 from hyperpy.package.metadata import MetadataError, MetadataPlan, plan_metadata
 from hyperpy.package.project import (
@@ -138,8 +138,8 @@ def _as_build_error(exc: Exception) -> BuildError:
     return error
 
 
-def build_project(project_dir: Path | str, *, jobs: int | None = None, progress: bool = True) -> BuildResult:
-    """Build the package project in `project_dir`; raise BuildError with a user-facing message on failure."""
+def _load(project_dir: Path | str) -> tuple[Project, MetadataPlan]:
+    """The project and what its metadata.json must become; config problems become BuildError."""
     try:
         project = load_project(project_dir)
         metadata_plan = plan_metadata(
@@ -151,6 +151,12 @@ def build_project(project_dir: Path | str, *, jobs: int | None = None, progress:
         )
     except (ProjectConfigError, MetadataError) as exc:
         raise _as_build_error(exc) from exc
+    return project, metadata_plan
+
+
+def build_project(project_dir: Path | str, *, jobs: int | None = None, progress: bool = True) -> BuildResult:
+    """Build the package project in `project_dir`; raise BuildError with a user-facing message on failure."""
+    project, metadata_plan = _load(project_dir)
     return _Builder(project, metadata_plan, jobs=jobs, progress=progress).run()
 
 
@@ -375,6 +381,22 @@ class _Builder:
                 shutil.copyfile(source, root / source.name)
             return zip_directory_bytes(root)
 
+    def _cached_deflate(self, data: bytes) -> bytes:
+        """Deflate, remembering large results (components) by content hash: re-zipping after a
+        manifest-only change then costs a file read instead of a second of compression."""
+        if len(data) < 1 << 20:
+            return deflate(data)
+        path = self.cache / "deflate" / f"{sha256_of(data)[:40]}.deflate"
+        if path.is_file():
+            return path.read_bytes()
+        packed = deflate(data)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=".deflate-", dir=path.parent)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(packed)
+        os.replace(temporary, path)
+        return packed
+
     def _commit(self, tree: ContentTree, zip_bytes: bytes, wasm_files: list[str], pkg_digest: str) -> None:
         pkg = self.project.pkg_dir
         staged = tree.materialize(self.work, pkg_digest)
@@ -457,7 +479,7 @@ class _Builder:
         up_to_date = zip_sha is not None
         if zip_sha is None:
             staged_for_zip = tree.materialize(self.work, pkg_digest)
-            zip_bytes = zip_directory_bytes(staged_for_zip)
+            zip_bytes = zip_directory_bytes(staged_for_zip, self._cached_deflate)
             zip_sha = sha256_of(zip_bytes)
             self._commit(tree, zip_bytes, [p.process.wasm_file_name for p in plans], pkg_digest)
 
@@ -494,3 +516,14 @@ class _Builder:
 def paths_for(plan: _Plan, paths: GuestPaths) -> GuestPaths:
     """The guest path names (/0, /1, ...) of this process's componentize-py run."""
     return GuestPaths(tuple(plan.python_path), paths.originals, paths.labels)
+
+
+def stale_processes(project_dir: Path | str) -> list[str]:
+    """The processes the next build would run componentize-py for (their component is not cached).
+
+    Lets tools and tests ask what a build will do without building (inputs are staged, nothing in
+    pkg/ or target/<zip> is touched).
+    """
+    project, metadata_plan = _load(project_dir)
+    plans, _originals, _labels = _Builder(project, metadata_plan, jobs=1, progress=False)._plan()
+    return [plan.process.name for plan in plans if not plan.wasm_cache.is_file()]

@@ -16,8 +16,10 @@ import hashlib
 import io
 import os
 import stat
+import struct
 import zipfile
-from collections.abc import Iterator
+import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -58,31 +60,106 @@ def _walk_sorted(directory: Path) -> list[Path]:
     )
 
 
-def _zip_info(name: str, *, is_dir: bool) -> zipfile.ZipInfo:
-    info = zipfile.ZipInfo(name, date_time=KIT_ZIP_TIMESTAMP)
-    info.create_system = 3  # Unix, so external_attr carries the mode
-    if is_dir:
-        info.external_attr = ((stat.S_IFDIR | KIT_PERMISSIONS) << 16) | 0x10
-        info.compress_type = zipfile.ZIP_STORED
-    else:
-        info.external_attr = (stat.S_IFREG | KIT_PERMISSIONS) << 16
-        info.compress_type = zipfile.ZIP_DEFLATED
-    return info
+def deflate(data: bytes) -> bytes:
+    """Raw deflate at zlib's default level 6 (what kit's zip crate and Python's zipfile use)."""
+    compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
+    return compressor.compress(data) + compressor.flush()
 
 
-def zip_directory_bytes(directory: Path) -> bytes:
+# A zip written by hand (rather than with `zipfile`) so that a file's compressed bytes can come from
+# a cache: deflating an 18 MB component takes over a second, and the package is re-zipped whenever
+# only its manifest changed. The layout is the classic one (no zip64, no extra fields), readable by
+# every unzip, including Hyperdrive's zip crate.
+_LOCAL_HEADER = struct.Struct("<IHHHHHIIIHH")
+_CENTRAL_HEADER = struct.Struct("<IHHHHHHIIIHHHHHII")
+_END_RECORD = struct.Struct("<IHHHHIIH")
+_VERSION = 20  # 2.0: deflate and directories
+_MADE_BY_UNIX = (3 << 8) | _VERSION
+_UTF8_FLAG = 0x800
+
+
+def _dos_time(moment: tuple[int, int, int, int, int, int]) -> tuple[int, int]:
+    year, month, day, hour, minute, second = moment
+    return (hour << 11) | (minute << 5) | (second // 2), ((year - 1980) << 9) | (month << 5) | day
+
+
+def zip_entries_bytes(
+    entries: list[tuple[str, bytes | None]], compress: Callable[[bytes], bytes] = deflate
+) -> bytes:
+    """A kit-style zip of `entries` in the given order: (name, content) for files, (name/, None) for dirs.
+
+    `compress` turns a file's bytes into raw deflate data; pass a caching one to skip recompression.
+    """
+    time_field, date_field = _dos_time(KIT_ZIP_TIMESTAMP)
+    out = io.BytesIO()
+    central = io.BytesIO()
+    for name, content in entries:
+        encoded = name.encode("utf-8")
+        flags = 0 if encoded.isascii() else _UTF8_FLAG
+        if content is None:
+            method, crc, packed, size = 0, 0, b"", 0
+            attributes = ((stat.S_IFDIR | KIT_PERMISSIONS) << 16) | 0x10
+        else:
+            method, crc, packed, size = 8, zlib.crc32(content), compress(content), len(content)
+            attributes = (stat.S_IFREG | KIT_PERMISSIONS) << 16
+        offset = out.tell()
+        if offset + len(packed) > 0xFFFFFFFF or size > 0xFFFFFFFF:
+            raise PackageZipError(f"{name}: packages over 4 GiB are not supported")
+        out.write(
+            _LOCAL_HEADER.pack(
+                0x04034B50,
+                _VERSION,
+                flags,
+                method,
+                time_field,
+                date_field,
+                crc,
+                len(packed),
+                size,
+                len(encoded),
+                0,
+            )
+        )
+        out.write(encoded)
+        out.write(packed)
+        central.write(
+            _CENTRAL_HEADER.pack(
+                0x02014B50,
+                _MADE_BY_UNIX,
+                _VERSION,
+                flags,
+                method,
+                time_field,
+                date_field,
+                crc,
+                len(packed),
+                size,
+                len(encoded),
+                0,
+                0,
+                0,
+                0,
+                attributes,
+                offset,
+            )
+        )
+        central.write(encoded)
+    directory = central.getvalue()
+    start = out.tell()
+    out.write(directory)
+    out.write(_END_RECORD.pack(0x06054B50, 0, 0, len(entries), len(entries), len(directory), start, 0))
+    return out.getvalue()
+
+
+def zip_directory_bytes(directory: Path, compress: Callable[[bytes], bytes] = deflate) -> bytes:
     """The kit-style zip of `directory`'s contents, as bytes (entry names relative to it)."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for path in _walk_sorted(directory):
-            name = path.relative_to(directory).as_posix()
-            if path.is_symlink():
-                raise PackageZipError(f"{path}: symbolic links are not packaged; copy the file instead")
-            if path.is_dir():
-                archive.writestr(_zip_info(name + "/", is_dir=True), b"")
-            else:
-                archive.writestr(_zip_info(name, is_dir=False), path.read_bytes(), compresslevel=6)
-    return buffer.getvalue()
+    entries: list[tuple[str, bytes | None]] = []
+    for path in _walk_sorted(directory):
+        name = path.relative_to(directory).as_posix()
+        if path.is_symlink():
+            raise PackageZipError(f"{path}: symbolic links are not packaged; copy the file instead")
+        entries.append((name + "/", None) if path.is_dir() else (name, path.read_bytes()))
+    return zip_entries_bytes(entries, compress)
 
 
 def write_directory_zip(directory: Path, destination: Path) -> str:
