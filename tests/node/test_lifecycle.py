@@ -47,7 +47,9 @@ def test_a_crash_shows_the_last_part_of_stderr_and_not_stdout(
     assert "deliberate crash" in detail  # the traceback is on stderr too
     assert "early-stderr-" not in detail  # only the last ~5 KB is kept
     assert len(detail) <= 5_200
-    leaked = [p for p in node.terminal.lines(all=True) if "STDOUT-IS" in p.text and "got request" not in p.text]
+    leaked = [
+        p for p in node.terminal.lines(all=True) if "STDOUT-IS" in p.text and "got request" not in p.text
+    ]
     assert leaked == []
     assert "STDOUT-IS-DISCARDED" not in capfd.readouterr().out
 
