@@ -32,3 +32,7 @@ main.add_command(stubs_command)
 from hyperpy.bench.cli import bench_command  # noqa: E402
 
 main.add_command(bench_command)
+
+from hyperpy.templates.scaffold import new_command  # noqa: E402
+
+main.add_command(new_command)

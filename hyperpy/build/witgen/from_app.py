@@ -42,6 +42,7 @@ the reason, before anything is written.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import dataclasses
 import enum
@@ -498,6 +499,15 @@ def _forget_decorations(module_name: str) -> None:
             del registry[key]
 
 
+def defines_wit_world(path: Path) -> bool:
+    """Whether a module's source defines a top-level `WitWorld` class (read without importing it)."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    except (SyntaxError, UnicodeDecodeError):
+        return False  # importing it will report the problem with file and line
+    return any(isinstance(node, ast.ClassDef) and node.name == "WitWorld" for node in tree.body)
+
+
 def is_raw_process(module: types.ModuleType) -> bool:
     """A module defining `WitWorld` implements the WIT world itself (kit style): it has no typed API."""
     return "WitWorld" in vars(module)
@@ -509,11 +519,13 @@ def project_apis(project: Any) -> list[ProcessApi]:
 
     apis: list[ProcessApi] = []
     for process in project.processes:
+        path = project.module_path(process)
+        if path is not None and defines_wit_world(path):
+            continue  # raw processes import the WIT bindings at top level; they have no typed API
         module = load_process_module(project.root, process.module)
         if is_raw_process(module):
             continue
         spec = app_spec(module)
-        path = project.module_path(process)
         source = str(path.relative_to(project.root)) if path is not None else process.module
         interface = interface_name_for(spec.class_name)
         clash = next((api.process for api in apis if api.interface == interface), None)
