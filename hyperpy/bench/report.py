@@ -46,7 +46,8 @@ def _verdict(result: FigureResult) -> str:
 def _run_line(run: BenchRun) -> str:
     when = time.strftime("%Y-%m-%d", time.gmtime(run.started))
     mode = "quick run" if run.quick else "full run"
-    return f"{when}, {mode} ({run.duration_s:.0f} s): {run.environment.one_line()}"
+    load = f", load average {run.load[0]:.1f} -> {run.load[1]:.1f}" if run.load else ""
+    return f"{when}, {mode} ({run.duration_s:.0f} s{load}): {run.environment.one_line()}"
 
 
 def print_table(run: BenchRun, console: Console | None = None) -> None:

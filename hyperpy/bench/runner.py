@@ -11,6 +11,7 @@ broken figure never hides the others (and the JSON says which one broke).
 from __future__ import annotations
 
 import math
+import os
 import statistics
 import tempfile
 import time
@@ -112,6 +113,8 @@ class BenchRun:
     results: list[FigureResult]
     started: float
     duration_s: float
+    # 1-minute load averages at start and end: other work on the machine skews timings, so say so.
+    load: tuple[float, float] | None = None
 
     @property
     def all_met(self) -> bool:
@@ -123,6 +126,7 @@ class BenchRun:
             "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.started)),
             "duration_s": self.duration_s,
             "quick": self.quick,
+            "load_average": list(self.load) if self.load else None,
             "environment": self.environment.to_json(),
             "figures": [result.to_json() for result in self.results],
         }
@@ -160,13 +164,23 @@ def run_benchmarks(
     """Run every benchmark in order; figures keep the order in which they were declared."""
     started = time.time()
     clock = time.perf_counter()
+    load_start = _load_average()
     results: list[FigureResult] = []
     for benchmark in benchmarks:
         results.extend(run_benchmark(benchmark, quick=quick, progress=progress))
+    load_end = _load_average()
     return BenchRun(
         environment=describe_environment(),
         quick=quick,
         results=results,
         started=started,
         duration_s=time.perf_counter() - clock,
+        load=(load_start, load_end) if load_start is not None and load_end is not None else None,
     )
+
+
+def _load_average() -> float | None:
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):  # not on every platform
+        return None

@@ -181,6 +181,7 @@ def test_json_output_structure(tmp_path: Path) -> None:
     data = json.loads(path.read_text())
     assert data["schema"] == "hyperpy-bench/1"
     assert data["quick"] is True
+    assert data["load_average"] is None or len(data["load_average"]) == 2
     assert set(data["environment"]) >= {"cores", "python", "wasmtime", "componentize_py", "cpu"}
     [entry] = data["figures"]
     assert entry["name"] == "cold"
