@@ -10,8 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hyperpy.node.contracts import RuntimeModule
+from hyperpy.node.modules.homepage import HomepageModule
+from hyperpy.node.modules.http_client import HttpClientModule
 from hyperpy.node.modules.http_server import HttpServerModule
 from hyperpy.node.modules.kv import KvModule
+from hyperpy.node.modules.net import NetModule
 from hyperpy.node.modules.sqlite import SqliteModule
 from hyperpy.node.modules.timer import TimerModule
 from hyperpy.node.modules.vfs import VfsModule
@@ -35,13 +38,25 @@ def default_modules(config: ModulesConfig | None = None) -> list[RuntimeModule]:
     """Fresh instances of every runtime module a node boots with."""
     config = config or ModulesConfig()
     http_server = HttpServerModule(port=config.http_port, host=config.http_host, timeout=config.http_timeout)
-    return [http_server, TimerModule(), VfsModule(), KvModule(), SqliteModule()]
+    return [
+        http_server,
+        TimerModule(),
+        VfsModule(),
+        KvModule(),
+        SqliteModule(),
+        HttpClientModule(),
+        NetModule(port=lambda: http_server.port),
+        HomepageModule(http_server),
+    ]
 
 
 __all__ = [
+    "HomepageModule",
+    "HttpClientModule",
     "HttpServerModule",
     "KvModule",
     "ModulesConfig",
+    "NetModule",
     "SqliteModule",
     "TimerModule",
     "VfsModule",
