@@ -366,6 +366,8 @@ def check_path(path: Path | str, progress: Progress = _no_progress) -> CheckRepo
         )
     elif path.is_dir():
         _check_directory(path, report, progress)
+    elif path.name in (MANIFEST_FILE, METADATA_FILE):  # a file of the package: check the package
+        _check_directory(path.parent, report, progress)
     elif zipfile.is_zipfile(path):
         _check_zip(path, report, progress)
     else:

@@ -214,3 +214,9 @@ def test_invalid_manifest_still_checks_the_wasm_it_names(
     lines = problem_lines(package)
     assert any("[0].public" in line for line in lines)
     assert any("pkg/echo.wasm: import test:foreign/lookup@0.1.0: foreign import" in line for line in lines)
+
+
+def test_manifest_or_metadata_file_checks_its_package(make_package: PackageFactory, good_wasm: Path) -> None:
+    package = make_package({"echo.wasm": good_wasm}, manifest=[manifest_entry(public="yes")])
+    assert any("[0].public" in line for line in problem_lines(package / "pkg" / "manifest.json"))
+    assert any("[0].public" in line for line in problem_lines(package / "metadata.json"))
