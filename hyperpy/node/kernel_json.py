@@ -260,6 +260,8 @@ def command_from_json(body: bytes) -> KernelCommand:
         return RunProcess(process_id_from_json(payload, "RunProcess"))
     if name == "KillProcess":
         return KillProcess(process_id_from_json(payload, "KillProcess"))
+    if name not in ("InitializeProcess", "GrantCapabilities", "DropCapabilities", "SetOnExit"):
+        raise KernelJsonError(f"unknown KernelCommand {name!r}")
     _expect(isinstance(payload, dict), f"{name}: expected an object")
     if name == "InitializeProcess":
         wit_version = payload.get("wit_version")
@@ -287,12 +289,10 @@ def command_from_json(body: bytes) -> KernelCommand:
         return (
             GrantCapabilities(target, caps) if name == "GrantCapabilities" else DropCapabilities(target, caps)
         )
-    if name == "SetOnExit":
-        return SetOnExit(
-            process_id_from_json(payload.get("target"), "SetOnExit.target"),
-            on_exit_from_json(payload.get("on_exit"), "SetOnExit.on_exit"),
-        )
-    raise KernelJsonError(f"unknown KernelCommand {name!r}")
+    return SetOnExit(
+        process_id_from_json(payload.get("target"), "SetOnExit.target"),
+        on_exit_from_json(payload.get("on_exit"), "SetOnExit.on_exit"),
+    )
 
 
 def command_to_json(command: KernelCommand) -> bytes:
