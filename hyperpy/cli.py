@@ -15,6 +15,7 @@ from hyperpy.node import cli as node_cli  # noqa: E402 - commands register after
 
 main.add_command(node_cli.inject_command)
 main.add_command(node_cli.start_package_command)
+main.add_command(node_cli.run_command)
 
 from hyperpy.build.check import check_command  # noqa: E402
 

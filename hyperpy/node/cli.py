@@ -7,7 +7,11 @@ as one sentence with the fix, never as a traceback.
 
 from __future__ import annotations
 
+import signal
+import threading
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -20,7 +24,11 @@ from hyperpy.node.control.client import (
     prepare_upload,
     start_package,
 )
+from hyperpy.node.control.console import ConsoleStream
 from hyperpy.node.control.wire import KIT_EXPECTS_RESPONSE
+
+if TYPE_CHECKING:
+    from hyperpy.node import Node
 
 
 def _resolve_url(url: str | None, port: int | None) -> str:
@@ -134,3 +142,114 @@ def start_package_command(
     except ControlError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"installed {upload.package_id} on the node at {target}")
+
+
+@dataclass(frozen=True)
+class RunSource:
+    """One thing `hyperpy run` installs: what to pass to `Node.install`, and how."""
+
+    path: Path
+    mode: str
+    build_first: bool
+
+
+def resolve_sources(paths: tuple[Path, ...], native: bool) -> list[RunSource]:
+    """Decide per path: a hyperpy project is built (component) or loaded (native); a zip, a kit project
+    or a `pkg/` directory is installed as it is (component only)."""
+    sources = []
+    for path in paths:
+        is_project = path.is_dir() and (path / "pyproject.toml").is_file()
+        if native and not is_project:
+            raise click.UsageError(
+                f"--native needs a hyperpy project directory (with pyproject.toml); {path} is a built "
+                "package, which only runs as components (drop --native)"
+            )
+        sources.append(RunSource(path, "native" if native else "component", is_project and not native))
+    return sources
+
+
+def _build(path: Path) -> Path:
+    """Build a project with `hyperpy build`'s pipeline and return its zip (lazy import: the node itself
+    never depends on the build)."""
+    from hyperpy.build import build_project
+
+    return build_project(path).zip_path
+
+
+def _install_all(node: Node, sources: list[RunSource], stream: ConsoleStream) -> None:
+    for source in sources:
+        target = _build(source.path) if source.build_first else source.path
+        installed = node.install(target, mode=source.mode)
+        names = ", ".join(str(p) for p in installed.processes)
+        stream.info(f"installed {installed.package_id} ({installed.mode}): {names}")
+
+
+def _wait_for_interrupt() -> None:
+    """Block the main thread until Ctrl-C or SIGTERM."""
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: object) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        while not stop.wait(0.5):
+            continue
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@click.command("run")
+@click.argument("sources", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--port", "-p", type=int, default=8080, show_default=True, help="HTTP port of the node.")
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Node home directory (kept between runs) [default: a temporary directory].",
+)
+@click.option("--native", is_flag=True, help="Run the projects' Python modules natively instead of .wasm.")
+@click.option("--fake-node-name", "-f", default="fake.dev", show_default=True, help="The node's name.")
+@click.option(
+    "--verbosity",
+    "-v",
+    "verbosity",
+    type=click.IntRange(0, 3),
+    default=0,
+    show_default=True,
+    help="Terminal verbosity 0-3: printouts at or below this level are shown.",
+)
+def run_command(
+    sources: tuple[Path, ...],
+    port: int,
+    home: Path | None,
+    native: bool,
+    fake_node_name: str,
+    verbosity: int,
+) -> None:
+    """Boot a local node, install SOURCES (project dirs or zips) and stream its terminal until Ctrl-C.
+
+    Project directories are built first (component mode) or imported natively (--native). The node
+    serves kit's rpc endpoint, so `hyperpy inject`, `hyperpy start-package` and kit work against it.
+    """
+    from rich.console import Console
+
+    from hyperpy.node import InstallError
+    from hyperpy.node.control.surface import node_with_control_surface
+
+    resolved = resolve_sources(sources, native)
+    stream = ConsoleStream(Console(highlight=False))
+    node, _surface = node_with_control_surface(fake_node_name, home=home, port=port, verbosity=verbosity)
+    unsubscribe = node.terminal.subscribe(stream)
+    try:
+        node.start()
+        _install_all(node, resolved, stream)
+        stream.info(f"node {fake_node_name} ready on http://localhost:{port} (Ctrl-C to stop)")
+        _wait_for_interrupt()
+        stream.info("stopping the node", style="yellow")
+    except InstallError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        unsubscribe()
+        node.close()

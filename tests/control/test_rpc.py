@@ -51,7 +51,7 @@ class Endpoint:
         self.answer: tuple[bytes, LazyLoadBlob | None] | None = None
         services.on_send = self._deliver
         app = web.Application()
-        app.router.add_post("/rpc:distro:sys/message", RpcEndpoint(services, self.table).handle)
+        app.router.add_post("/rpc:distro:sys/message", RpcEndpoint(lambda: services, self.table).handle)
         self.server = AppThread(app)
 
     def _deliver(self, message: KernelMessage) -> None:

@@ -116,17 +116,20 @@ def request_timeout(request: web.Request, default: float) -> float:
 
 
 class RpcEndpoint:
-    """The aiohttp handler for `POST /rpc:distro:sys/message`, living on the kernel's event loop."""
+    """The aiohttp handler for `POST /rpc:distro:sys/message`, living on the kernel's event loop.
+
+    `services` returns the node's services when a request arrives (http-server has them once started).
+    """
 
     def __init__(
         self,
-        node: NodeServices,
+        services: Callable[[], NodeServices],
         pending: PendingResponses,
         *,
         default_timeout: float = DEFAULT_TIMEOUT_SECONDS,
         is_local: Callable[[web.Request], bool] = is_local_request,
     ) -> None:
-        self._node = node
+        self._services = services
         self._pending = pending
         self._default_timeout = default_timeout
         self._is_local = is_local
@@ -134,22 +137,21 @@ class RpcEndpoint:
     async def handle(self, request: web.Request) -> web.Response:
         if not self._is_local(request):
             return web.Response(status=403)
+        node = self._services()
         timeout = request_timeout(request, self._default_timeout)
         body = await request.read()
         try:
-            message = rpc_kernel_message(body, self._node.our_node, self._node.new_request_id())
+            message = rpc_kernel_message(body, node.our_node, node.new_request_id())
         except RpcRefused as refused:
-            self._node.printout(HTTP_SERVER, 2, f"http-server: refused rpc message: {refused.reason}")
+            node.printout(HTTP_SERVER, 2, f"http-server: refused rpc message: {refused.reason}")
             return web.Response(status=refused.status)
-        self._node.printout(
-            HTTP_SERVER, 2, f"http-server: passing on RPC message to {message.target.process}"
-        )
+        node.printout(HTTP_SERVER, 2, f"http-server: passing on RPC message to {message.target.process}")
         if message.rsvp is None:
-            self._node.send(message)
+            node.send(message)
             return web.Response(status=200)
         waiting = self._pending.expect(message.id)
         try:
-            self._node.send(message)
+            node.send(message)
             response = await asyncio.wait_for(waiting, timeout)
         except TimeoutError:
             return web.Response(status=408)

@@ -1,0 +1,137 @@
+"""A small REST API on the node's port: list processes with their status, kill one, read the terminal.
+
+Why: kit's rpc endpoint can only message processes; a developer (or a tool such as an editor plugin)
+also wants to see what runs and stop what misbehaves, as Hayride's `status` / `kill` do. The routes
+are local-only like the rpc endpoint and live under `/hyperpy/api/`, a prefix no process can bind
+(process bindings are always prefixed with their `process:package:publisher` id).
+
+    GET  /hyperpy/api/processes          {"processes": [ProcessInfo, ...]}
+    GET  /hyperpy/api/process?id=P       ProcessInfo, or 404
+    POST /hyperpy/api/kill?id=P          {"killed": "P"}, or 404 when there is no such process
+    GET  /hyperpy/api/terminal?since=N   {"printouts": [{seq, source, verbosity, text, shown}], "last": M}
+
+Paths are exact (http-server's system routes); the process id goes in the query string. A malformed
+id gives 400.
+
+ProcessInfo is `{"id", "status", "public", "on_exit", "mode", "wasm_path"}` (see docs/node.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from aiohttp import web
+
+from hyperpy.node import Node
+from hyperpy.node.control.rpc import is_local_request
+from hyperpy.node.wit_types import Address, PackageId, ProcessId
+
+API_PREFIX = "/hyperpy/api"
+
+Handler = Callable[[web.Request], Coroutine[Any, Any, web.StreamResponse]]
+"""An aiohttp handler, as http-server's `add_system_route` takes it."""
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, ProcessId | Address | PackageId):
+        return str(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+def _process_id(request: web.Request) -> ProcessId | web.Response:
+    text = request.query.get("id", "")
+    try:
+        return ProcessId.parse(text)
+    except ValueError as error:
+        return _error(400, f"{error}; pass ?id=process:package:publisher")
+
+
+class RestApi:
+    """The handlers, bound to one node. Node calls block, so they run in worker threads.
+
+    `node` returns the node when a request arrives (the API is created before the node exists).
+    """
+
+    def __init__(self, node: Callable[[], Node]) -> None:
+        self._get_node = node
+
+    @property
+    def _node(self) -> Node:
+        return self._get_node()
+
+    def routes(self) -> list[tuple[str, str, Handler]]:
+        """(method, exact path, handler) for http-server's `add_system_route`."""
+        return [
+            ("GET", f"{API_PREFIX}/processes", self._local(self.list_processes)),
+            ("GET", f"{API_PREFIX}/process", self._local(self.process_status)),
+            ("POST", f"{API_PREFIX}/kill", self._local(self.kill_process)),
+            ("GET", f"{API_PREFIX}/terminal", self._local(self.terminal)),
+        ]
+
+    @staticmethod
+    def _local(handler: Handler) -> Handler:
+        async def guarded(request: web.Request) -> web.StreamResponse:
+            if not is_local_request(request):
+                return _error(403, "the hyperpy API is local-only")
+            return await handler(request)
+
+        return guarded
+
+    async def list_processes(self, request: web.Request) -> web.Response:
+        processes = await asyncio.to_thread(self._node.processes)
+        return web.json_response({"processes": [_jsonable(p) for p in processes]})
+
+    async def process_status(self, request: web.Request) -> web.Response:
+        process_id = _process_id(request)
+        if isinstance(process_id, web.Response):
+            return process_id
+        info = await asyncio.to_thread(self._node.process, process_id)
+        if info is None:
+            return _error(404, f"no process {process_id} on {self._node.name}")
+        return web.json_response(_jsonable(info))
+
+    async def kill_process(self, request: web.Request) -> web.Response:
+        process_id = _process_id(request)
+        if isinstance(process_id, web.Response):
+            return process_id
+        killed = await asyncio.to_thread(self._node.kill, process_id)
+        if not killed:
+            return _error(404, f"no process {process_id} on {self._node.name}")
+        return web.json_response({"killed": str(process_id)})
+
+    async def terminal(self, request: web.Request) -> web.Response:
+        since_text = request.query.get("since", "0")
+        if not since_text.isdigit():
+            return _error(400, "since must be a printout sequence number (an integer >= 0)")
+        terminal = self._node.terminal
+        printouts = terminal.since(int(since_text))
+        return web.json_response(
+            {
+                "printouts": [
+                    {
+                        "seq": p.seq,
+                        "source": str(p.source),
+                        "verbosity": p.verbosity,
+                        "text": p.text,
+                        "shown": p.shown,
+                    }
+                    for p in printouts
+                ],
+                "last": terminal.mark(),
+            }
+        )

@@ -1,0 +1,124 @@
+"""`hyperpy run` boots a node that kit's tools can use, streams its terminal and stops cleanly on Ctrl-C;
+the REST API lists and kills processes."""
+
+from __future__ import annotations
+
+import json
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from hyperpy.cli import main
+
+ECHO_PROJECT = Path(__file__).parent / "projects" / "echo"
+ECHO = "echo:echo:template.os"
+NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+HYPERPY = Path(sys.executable).parent / "hyperpy"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+EXITED = "<hyperpy run exited>"
+
+
+class RunningNode:
+    """`hyperpy run` in a subprocess; its output lines are collected by a reader thread."""
+
+    def __init__(self, *args: str) -> None:
+        self.port = free_port()
+        command = [str(HYPERPY), "run", *args, "--port", str(self.port)]
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.put(line.rstrip("\n"))
+        self.lines.put(EXITED)
+
+    def wait_for(self, text: str, timeout: float = 60) -> str:
+        while True:
+            try:
+                line = self.lines.get(timeout=timeout)
+            except queue.Empty:
+                raise AssertionError(f"`hyperpy run` never printed {text!r}; output: {self.seen}") from None
+            if line is EXITED:
+                raise AssertionError(f"`hyperpy run` exited before printing {text!r}; output: {self.seen}")
+            self.seen.append(line)
+            if text in line:
+                return line
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+        return self.process.wait(timeout=30)
+
+
+@pytest.fixture
+def running_echo() -> Iterator[RunningNode]:
+    node = RunningNode(str(ECHO_PROJECT), "--native")
+    try:
+        node.wait_for("ready on")
+        yield node
+    finally:
+        if node.process.poll() is None:
+            node.process.kill()
+            node.process.wait(timeout=30)
+
+
+def test_run_serves_inject_rest_and_stops_on_ctrl_c(running_echo: RunningNode) -> None:
+    injected = CliRunner().invoke(main, ["inject", ECHO, '{"hi":"there"}', "--port", str(running_echo.port)])
+    assert injected.exit_code == 0, injected.output
+    assert injected.output.strip() == '{"hi":"there"}'
+    running_echo.wait_for('echo: got {"hi":"there"}')
+
+    with NO_PROXY.open(running_echo.url("/hyperpy/api/processes")) as response:
+        listed = json.loads(response.read())
+    assert [(p["id"], p["status"], p["mode"]) for p in listed["processes"]] == [(ECHO, "running", "native")]
+
+    kill = urllib.request.Request(running_echo.url(f"/hyperpy/api/kill?id={ECHO}"), method="POST")
+    with NO_PROXY.open(kill) as response:
+        assert json.loads(response.read()) == {"killed": ECHO}
+    with pytest.raises(urllib.error.HTTPError) as gone:
+        NO_PROXY.open(running_echo.url(f"/hyperpy/api/process?id={ECHO}"))
+    assert gone.value.code == 404
+
+    assert running_echo.stop() == 0
+    running_echo.wait_for("stopping the node", timeout=5)
+
+
+def test_rest_api_refuses_a_malformed_process_id(running_echo: RunningNode) -> None:
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        NO_PROXY.open(running_echo.url("/hyperpy/api/process?id=not-an-id"))
+    assert refused.value.code == 400
+    assert "process:package:publisher" in json.loads(refused.value.read())["error"]
+
+
+def test_native_needs_a_project_directory(tmp_path: Path) -> None:
+    package_zip = tmp_path / "echo:template.os.zip"
+    package_zip.write_bytes(b"PK")
+
+    result = CliRunner().invoke(main, ["run", str(package_zip), "--native"])
+
+    assert result.exit_code == 2
+    assert "--native needs a hyperpy project directory" in result.output
