@@ -174,7 +174,7 @@ def native_module_message(module: str, *, via: str = "") -> str:
     return (
         f"module {top!r}{origin} is a native extension module (compiled C/Rust code): there is no "
         f"wasm32-wasi build of it, so it cannot be imported inside a Hyperware process. Remove the "
-        f"import or use a pure-Python alternative (hyperpy's runtime uses the standard library only)"
+        f"import or use a pure-Python alternative"
     )
 
 
