@@ -173,8 +173,8 @@ def native_module_message(module: str, *, via: str = "") -> str:
     origin = f" (imported by {via})" if via else ""
     return (
         f"module {top!r}{origin} is a native extension module (compiled C/Rust code): there is no "
-        f"wasm32-wasi build of it, so it cannot be imported inside a Hyperware process. Remove the "
-        f"import or use a pure-Python alternative"
+        "wasm32-wasi build of it, so it cannot be imported inside a Hyperware process. Remove the "
+        "import or use a pure-Python alternative"
     )
 
 

@@ -14,12 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from echo_copies import REPO_ROOT, copy_echo
 
 from hyperpy.build import BuildResult, build_project
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-ECHO_EXAMPLE = REPO_ROOT / "examples" / "echo_raw"
-SOURCE_ONLY = shutil.ignore_patterns("pkg", "target", "__pycache__", ".pytest_cache", "tests")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -32,13 +29,6 @@ def shared_component_cache() -> Iterator[Path]:
         os.environ.pop("HYPERPY_CACHE_DIR", None)
     else:
         os.environ["HYPERPY_CACHE_DIR"] = previous
-
-
-def copy_echo(destination: Path) -> Path:
-    """A fresh copy of the raw echo example's sources (no pkg/, target/ or tests)."""
-    shutil.copytree(ECHO_EXAMPLE, destination, ignore=SOURCE_ONLY)
-    (destination / "metadata.json").unlink(missing_ok=True)
-    return destination
 
 
 @pytest.fixture(scope="session")

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from build_wheels import make_wheel
 from click.testing import CliRunner
-from conftest import copy_echo
-from wheels import make_wheel
+from echo_copies import copy_echo
 
 from hyperpy.build import BuildError, BuildResult, build_project
 from hyperpy.cli import main

@@ -8,7 +8,7 @@ import shutil
 import zipfile
 from pathlib import Path
 
-from conftest import copy_echo
+from echo_copies import copy_echo
 
 from hyperpy.build import BuildResult, build_project, stale_processes
 from hyperpy.package.archive import sha256_file
