@@ -37,3 +37,7 @@ main.add_command(bench_command)
 from hyperpy.templates.scaffold import new_command  # noqa: E402
 
 main.add_command(new_command)
+
+from hyperpy.dev import dev_command  # noqa: E402
+
+main.add_command(dev_command)
