@@ -18,12 +18,14 @@ run to run, so a component rebuilt from scratch has different bytes; we measured
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib import metadata as importlib_metadata
@@ -167,7 +169,8 @@ class _Builder:
         self.jobs = max(1, jobs or os.cpu_count() or 1)
         self.progress = progress
         self.cache = cache_root(project)
-        self.work = project.target_dir / "hyperpy" / "tmp"
+        self.work_root = project.target_dir / "hyperpy" / "tmp"
+        self.work = self.work_root  # replaced by this build's own directory in run()
         self.needs: dict[str, InferredNeeds] = {}
         self.host_import_error: str | None = None
 
@@ -441,11 +444,20 @@ class _Builder:
     # -- the whole build --------------------------------------------------------------------------
 
     def run(self) -> BuildResult:
-        self.work.mkdir(parents=True, exist_ok=True)
-        try:
-            return self._run()
-        finally:
-            shutil.rmtree(self.work, ignore_errors=True)
+        """Build under the project's lock, in a private work directory removed afterwards.
+
+        The lock serializes builds of one project (a test run, `hyperpy dev` and a terminal may
+        build the same example at once); without it two builds would swap pkg/ under each other.
+        """
+        self.work_root.mkdir(parents=True, exist_ok=True)
+        with _project_lock(self.project.target_dir / "hyperpy" / "build.lock"):
+            self.work = Path(tempfile.mkdtemp(prefix="build-", dir=self.work_root))
+            try:
+                return self._run()
+            finally:
+                shutil.rmtree(self.work, ignore_errors=True)
+                with contextlib.suppress(OSError):
+                    self.work_root.rmdir()  # only if no other build is using it
 
     def _run(self) -> BuildResult:
         plans, originals, labels = self._plan()
@@ -511,6 +523,22 @@ class _Builder:
             metadata_outcome=self.metadata_plan.outcome,
             up_to_date=up_to_date,
         )
+
+
+@contextlib.contextmanager
+def _project_lock(path: Path) -> Iterator[None]:
+    """An exclusive advisory lock on `path` (POSIX flock; a no-op where fcntl does not exist)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def paths_for(plan: _Plan, paths: GuestPaths) -> GuestPaths:
