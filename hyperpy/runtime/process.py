@@ -62,6 +62,9 @@ KERNEL_PROCESS = "kernel:distro:sys"
 TIMER_ID = ProcessId("timer", "distro", "sys")
 HTTP_SERVER_ID = ProcessId("http-server", "distro", "sys")
 ANCHOR_FIRST_DELAY = 0.002
+# What a handler may raise and still get an answer. Other BaseExceptions (the node killing the
+# process from inside a host call) must end the process, so they are not caught.
+HANDLER_FAILURES = (Exception, asyncio.CancelledError, SystemExit, KeyboardInterrupt)
 ANCHOR_MAX_DELAY = 0.5
 DEFAULT_CALL_TIMEOUT = 30.0
 
@@ -159,7 +162,6 @@ class ProcessRuntime:
         )
         self.instance: Any = None
         self.background: set[asyncio.Task[Any]] = set()
-        self._host_failure: BaseException | None = None
 
     def _compile(self, spec: HandlerSpec) -> CompiledHandler:
         function = getattr(self.spec.app_class, spec.name)
@@ -186,10 +188,9 @@ class ProcessRuntime:
         while True:
             try:
                 self.loop.run_forever()
-            except BaseException as error:
-                if error is self._host_failure:
-                    raise  # the kernel side failed (or is ending this process): let init end
-                # SystemExit/KeyboardInterrupt from app code would trap the process: report, keep serving
+            except (SystemExit, KeyboardInterrupt) as error:
+                # Raised by app code in a background task; escaping init would trap the process.
+                # Anything else (e.g. the node killing the process from a host call) ends init.
                 self.log(0, "event loop interrupted: " + _format_exception(error, True))
 
     def _read_state(self) -> bytes | None:
@@ -216,19 +217,19 @@ class ProcessRuntime:
                 self.spawn(self._timer_loop(handler), name=f"timer {handler.spec.name}")
         for handler in self.handlers.values():
             if "init" in handler.spec.kinds:
-                await self._run_handler(
-                    handler,
-                    RequestContext(self, self.host.wit_address(self.our), handler.spec.name, "init"),
-                    (),
-                    {},
-                )
+                context = RequestContext(self, self.host.wit_address(self.our), handler.spec.name, "init")
+                task = self._start(handler, context, {})
+                if task is not None:
+                    await asyncio.wait([task])
 
     async def _timer_loop(self, handler: CompiledHandler) -> None:
         seconds = handler.spec.timer_seconds or 1.0
         while True:
             await asyncio.sleep(seconds)
             context = RequestContext(self, self.host.wit_address(self.our), handler.spec.name, "timer")
-            await self._run_handler(handler, context, (), {})
+            task = self._start(handler, context, {})
+            if task is not None:
+                await asyncio.wait([task])
             if not handler.spec.timer_repeat:
                 return
 
@@ -251,7 +252,7 @@ class ProcessRuntime:
     def log(self, verbosity: int, text: str) -> None:
         try:
             self.host.print(verbosity, f"{self.name}: {text}")
-        except Exception:
+        except BaseException:
             return
 
     # --- LoopDriver -------------------------------------------------------------------------------
@@ -269,11 +270,7 @@ class ProcessRuntime:
             self._maybe_anchor()
         except Exception as error:
             self.log(0, "could not arm timers: " + _format_exception(error, True))
-        try:
-            message = self.host.receive()
-        except BaseException as error:
-            self._host_failure = error
-            raise
+        message = self.host.receive()
         try:
             self._dispatch(message)
         except Exception as error:
@@ -568,29 +565,34 @@ class ProcessRuntime:
         keyword = {name: arguments[name] for name in handler.keyword if name in arguments}
         return positional, keyword
 
-    def _start(self, handler: CompiledHandler, context: RequestContext, arguments: dict[str, Any]) -> None:
+    def _start(
+        self, handler: CompiledHandler, context: RequestContext, arguments: dict[str, Any]
+    ) -> asyncio.Task[None] | None:
+        """Run a handler: sync ones right now, async ones as a task carrying the request context.
+
+        Returns the task (None when the handler already finished)."""
         positional, keyword = self._split(handler, arguments)
+        awaitable: Any = None
         if not handler.spec.is_async:
             token = current_request.set(context)
             try:
                 result = handler.function(self.instance, *positional, **keyword)
-            except BaseException as error:
+            except HANDLER_FAILURES as error:
                 current_request.reset(token)
                 self._finish(handler, context, None, error)
-                return
+                return None
             current_request.reset(token)
             if not inspect.isawaitable(result):
                 self._finish(handler, context, result, None)
-                return
+                return None
             awaitable = result
-        else:
-            awaitable = None
         task_context = contextvars.copy_context()
         task_context.run(current_request.set, context)
         coro = self._run_handler(handler, context, positional, keyword, awaitable)
         task = self.loop.create_task(coro, name=f"{context.kind} {handler.spec.name}", context=task_context)
         self.background.add(task)
         task.add_done_callback(self.background.discard)
+        return task
 
     async def _run_handler(
         self,
@@ -598,19 +600,17 @@ class ProcessRuntime:
         context: RequestContext,
         positional: Any,
         keyword: dict[str, Any],
-        awaitable: Any = None,
+        awaitable: Any,
     ) -> None:
-        token = current_request.set(context)
+        """Body of a handler task (its context already holds `context`)."""
         try:
             if awaitable is None:
                 awaitable = handler.function(self.instance, *positional, **keyword)
-            result = await awaitable if inspect.isawaitable(awaitable) else awaitable
-        except BaseException as error:  # includes cancellation: the caller still gets an answer
+            result = await awaitable
+        except HANDLER_FAILURES as error:  # cancellation too: the caller still gets an answer
             self._finish(handler, context, None, error)
         else:
             self._finish(handler, context, result, None)
-        finally:
-            current_request.reset(token)
 
     def _finish(
         self, handler: CompiledHandler, context: RequestContext, result: Any, error: BaseException | None

@@ -134,6 +134,10 @@ def find_app_class(module: types.ModuleType) -> type:
     for value in vars(module).values():
         if isinstance(value, type) and APP_ATTR in value.__dict__ and value not in found:
             found.append(value)
+    # An app defined here wins over apps merely imported (e.g. a base app it subclasses).
+    own = [cls for cls in found if cls.__module__ == module.__name__]
+    if own:
+        found = own
     if not found:
         raise DeclarationError(
             f"module {module.__name__}: no app found; decorate one class with @hyperpy.app, e.g.\n"

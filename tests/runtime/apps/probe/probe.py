@@ -1,0 +1,143 @@
+"""Probe app for the runtime's end-to-end tests (see tests/runtime/test_process_node.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+from hyperpy import (
+    CallOffline,
+    CallTimeout,
+    Err,
+    EveryMessage,
+    Ok,
+    RemoteError,
+    Result,
+    app,
+    call,
+    init,
+    local,
+    log,
+    our,
+    remote,
+    source,
+    spawn,
+    transient,
+)
+
+
+@dataclass
+class Tally:
+    label: str
+    total: int = 0
+
+
+@app(name="probe", save=EveryMessage())
+class Probe:
+    count: int = 0
+    tallies: list[Tally] = field(default_factory=list)
+    events: dict[str, asyncio.Event] = transient(default_factory=dict)
+
+    @init
+    async def start(self) -> None:
+        await asyncio.sleep(0.01)
+        log(f"ready as {our()}", verbosity=0)
+
+    @local
+    @remote
+    def increment(self, by: int) -> int:
+        self.count += by
+        return self.count
+
+    @local
+    def add_tally(self, tally: Tally) -> list[Tally]:
+        self.tallies.append(tally)
+        return self.tallies
+
+    @local
+    async def slow_echo(self, text: str, seconds: float) -> str:
+        before = str(source())
+        await asyncio.sleep(seconds)
+        return f"{text} from {before} / {source()}"
+
+    @local
+    async def wait_for_signal(self, name: str) -> str:
+        """Finishes in another request's turn: exercises answering a non-prompting request."""
+        event = self.events.setdefault(name, asyncio.Event())
+        log(f"waiting for {name}", verbosity=0)
+        await event.wait()
+        return f"{name} signalled"
+
+    @local
+    def signal(self, name: str) -> bool:
+        event = self.events.setdefault(name, asyncio.Event())
+        event.set()
+        return True
+
+    @local
+    async def count_later(self, by: int) -> int:
+        await asyncio.sleep(0.05)
+        self.count += by
+        return self.count
+
+    @local
+    async def relay(self, target: str, by: int) -> int:
+        return await call(target, "increment", by, returns=int)
+
+    @local
+    @remote
+    async def hold(self, seconds: float) -> float:
+        await asyncio.sleep(seconds)
+        return seconds
+
+    @local
+    @remote
+    def echo(self, number: int) -> int:
+        return number
+
+    @local
+    async def fan_out(self, target: str, calls: int) -> int:
+        """`calls` concurrent calls; returns the sum of the answers (each call must get its own)."""
+        results = await asyncio.gather(*(call(target, "echo", index, returns=int) for index in range(calls)))
+        return sum(results)
+
+    @local
+    @remote
+    def boom(self) -> int:
+        raise ValueError("probe exploded")
+
+    @local
+    def secret(self) -> str:
+        return "local only"
+
+    @local
+    async def try_call(self, target: str, handler: str, timeout: float, args: list[Any]) -> str:
+        try:
+            value = await call(target, handler, *args, timeout=timeout)
+        except CallTimeout:
+            return "CallTimeout"
+        except CallOffline:
+            return "CallOffline"
+        except RemoteError as error:
+            return f"RemoteError:{error.kind}:{error.detail}"
+        return f"value:{value}"
+
+    @local
+    async def checked_divide(self, a: int, b: int) -> Result[float, str]:
+        await asyncio.sleep(0)
+        return Ok(a / b) if b else Err("division by zero")
+
+    @local
+    def background(self, by: int) -> bool:
+        async def later() -> None:
+            await asyncio.sleep(0.05)
+            self.count += by
+            log(f"background added {by}", verbosity=0)
+
+        spawn(later())
+        return True
+
+    @local
+    def get_count(self) -> int:
+        return self.count

@@ -1,0 +1,187 @@
+"""The framework runtime on the real local node, in native and component mode.
+
+The probe package (tests/runtime/apps/probe) runs the same app as two processes, `probe` and
+`peer`, so these tests cover dispatch, answers and errors, concurrency (answers that become ready
+while another request is the kernel's prompting message), calls between processes with their
+failure kinds, state saving and restoring, and 1,000 calls in flight at once.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hyperpy.testing.harness import HyperpyNode
+
+PROJECT = Path(__file__).parent / "apps" / "probe"
+PROBE = "probe:probe:test.os"
+PEER = "peer:probe:test.os"
+OTHER = {PROBE: PEER, PEER: PROBE}  # each may message the other, so it plays the client of the other
+
+pytestmark = pytest.mark.hyperpy_modes("component", "native")
+
+
+def ask(node: HyperpyNode, body: Any, *, process: str = PROBE, timeout: int = 10) -> tuple[Any, str | None]:
+    """Send a request like a client process and return (decoded JSON body, metadata)."""
+    response = node.node.inject(process, json.dumps(body), expects_response=timeout, source=OTHER[process])
+    assert response is not None
+    return json.loads(response.body), response.metadata
+
+
+def value(node: HyperpyNode, body: Any, *, process: str = PROBE, timeout: int = 10) -> Any:
+    result, metadata = ask(node, body, process=process, timeout=timeout)
+    assert metadata is None, f"{body} answered an error: {result} {metadata}"
+    return result
+
+
+@pytest.fixture
+def probe(hyperpy_node: HyperpyNode) -> HyperpyNode:
+    hyperpy_node.install(PROJECT)
+    hyperpy_node.wait_for_output(f"probe: ready as fake.dev@{PROBE}", timeout=30)
+    hyperpy_node.wait_for_output(f"peer: ready as fake.dev@{PEER}", timeout=30)
+    return hyperpy_node
+
+
+def test_sync_handler_answers_and_state_is_saved_before_the_answer(probe: HyperpyNode) -> None:
+    assert value(probe, {"Increment": 5}) == 5
+    assert value(probe, {"Increment": 2}) == 7
+    stored = json.loads(probe.get_state(PROBE) or b"{}")
+    assert stored["fields"]["count"] == 7
+
+
+def test_dataclass_arguments_and_results_cross_the_wire(probe: HyperpyNode) -> None:
+    assert value(probe, {"AddTally": {"label": "a", "total": 2}}) == [{"label": "a", "total": 2}]
+    assert value(probe, {"AddTally": {"label": "b"}}) == [
+        {"label": "a", "total": 2},
+        {"label": "b", "total": 0},
+    ]
+
+
+def test_async_handler_keeps_its_own_source_across_awaits(probe: HyperpyNode) -> None:
+    assert value(probe, {"SlowEcho": ["hi", 0.05]}) == (f"hi from fake.dev@{PEER} / fake.dev@{PEER}")
+
+
+def test_result_values_are_ok_err_objects(probe: HyperpyNode) -> None:
+    assert value(probe, {"CheckedDivide": [1, 2]}) == {"Ok": 0.5}
+    assert value(probe, {"CheckedDivide": [1, 0]}) == {"Err": "division by zero"}
+
+
+def test_handler_exception_answers_err_with_message_and_logs_the_traceback(probe: HyperpyNode) -> None:
+    body, metadata = ask(probe, {"Boom": None})
+    assert body == {"Err": "ValueError: probe exploded"}
+    assert json.loads(metadata or "{}") == {
+        "hyperpy": {"error": "HandlerError", "message": "ValueError: probe exploded"}
+    }
+    probe.wait_for_output("Traceback (most recent call last)")
+    assert value(probe, {"Increment": 1}) == 1  # the process is still alive
+
+
+@pytest.mark.parametrize(
+    ("body", "kind", "message"),
+    [
+        ("not json", "BadRequest", "body is not valid JSON"),
+        (
+            {"Increment": "x"},
+            "BadRequest",
+            "args: expected an integer, got 'x'; expected {\"Increment\": <an integer>}",
+        ),
+        ({"Increment": [1, 2]}, "BadRequest", "expected an integer, got [1, 2]"),
+        ({"Nope": 1}, "UnknownHandler", "no local handler named 'Nope'"),
+    ],
+)
+def test_malformed_requests_get_an_error_naming_the_expected_shape(
+    probe: HyperpyNode, body: Any, kind: str, message: str
+) -> None:
+    raw = body if isinstance(body, str) else json.dumps(body)
+    response = probe.node.inject(PROBE, raw, expects_response=10, source=PEER)
+    assert response is not None
+    error = json.loads(response.metadata or "{}")["hyperpy"]
+    assert error["error"] == kind
+    assert message in error["message"]
+    assert json.loads(response.body) == {"Err": error["message"]}
+
+
+def test_fire_and_forget_requests_are_handled_without_an_answer(probe: HyperpyNode) -> None:
+    assert probe.node.inject(PROBE, json.dumps({"Increment": 3}), expects_response=None, source=PEER) is None
+    assert value(probe, {"GetCount": None}) == 3
+
+
+def test_answer_ready_in_another_requests_turn_still_reaches_its_requester(probe: HyperpyNode) -> None:
+    results: dict[str, Any] = {}
+
+    def waiter() -> None:
+        results["wait"] = value(probe, {"WaitForSignal": "go"}, timeout=15)
+
+    thread = threading.Thread(target=waiter)
+    thread.start()
+    probe.wait_for_output("waiting for go", timeout=10)
+    assert value(probe, {"Signal": "go"}) is True
+    thread.join(20)
+    assert results == {"wait": "go signalled"}
+
+
+def test_many_concurrent_requests_each_get_their_own_answer(probe: HyperpyNode) -> None:
+    answers: dict[int, Any] = {}
+
+    def one(index: int) -> None:
+        answers[index] = value(probe, {"SlowEcho": [f"r{index}", 0.05 * (index % 4)]}, timeout=20)
+
+    threads = [threading.Thread(target=one, args=(index,)) for index in range(24)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert answers == {index: f"r{index} from fake.dev@{PEER} / fake.dev@{PEER}" for index in range(24)}
+
+
+def test_state_changed_after_an_await_is_saved_when_the_handler_finishes(probe: HyperpyNode) -> None:
+    assert value(probe, {"CountLater": 4}) == 4
+    assert json.loads(probe.get_state(PROBE) or b"{}")["fields"]["count"] == 4
+
+
+def test_background_tasks_run_detached_from_the_request(probe: HyperpyNode) -> None:
+    assert value(probe, {"Background": 6}) is True
+    probe.wait_for_output("background added 6")
+    assert value(probe, {"GetCount": None}) == 6
+
+
+def test_call_to_another_process_returns_its_typed_result(probe: HyperpyNode) -> None:
+    assert value(probe, {"Relay": [PEER, 4]}) == 4
+    assert value(probe, {"Relay": [PEER, 1]}) == 5
+    assert value(probe, {"GetCount": None}, process=PEER) == 5
+
+
+def test_call_failures_raise_distinct_exceptions(probe: HyperpyNode) -> None:
+    def attempt(target: str, handler: str, timeout: float = 5, args: list[Any] | None = None) -> str:
+        return value(probe, {"TryCall": [target, handler, timeout, args or []]})
+
+    assert attempt(PEER, "boom") == "RemoteError:HandlerError:ValueError: probe exploded"
+    assert attempt(PEER, "no_such_handler").startswith("RemoteError:UnknownHandler:no local handler named")
+    assert attempt(PEER, "hold") == (
+        "RemoteError:BadRequest:bad arguments for Hold: args: expected a number, got None; "
+        'expected {"Hold": <a number>}'
+    )
+    assert attempt("nothere:probe:test.os", "increment", 1, [1]) == "CallTimeout"
+    assert attempt("nowhere.os@peer:probe:test.os", "increment", 1, [1]) == "CallOffline"
+    assert attempt(PEER, "increment", 5, [2]) == "value:2"
+
+
+def test_a_slow_callee_times_out_and_its_late_answer_is_ignored(probe: HyperpyNode) -> None:
+    assert value(probe, {"TryCall": [PEER, "hold", 1, [2.5]]}) == "CallTimeout"
+    assert value(probe, {"SlowEcho": ["after", 2.0]}) == f"after from fake.dev@{PEER} / fake.dev@{PEER}"
+    assert value(probe, {"Relay": [PEER, 1]}) == 1
+
+
+def test_a_thousand_calls_in_flight_complete(probe: HyperpyNode) -> None:
+    assert value(probe, {"FanOut": [PEER, 1000]}, timeout=120) == sum(range(1000))
+
+
+def test_state_survives_a_node_restart(probe: HyperpyNode) -> None:
+    assert value(probe, {"Increment": 9}) == 9
+    probe.restart()
+    probe.wait_for_output(f"probe: ready as fake.dev@{PROBE}", timeout=30, since=None)
+    assert value(probe, {"GetCount": None}) == 9
