@@ -169,17 +169,30 @@ def resolve_sources(paths: tuple[Path, ...], native: bool) -> list[RunSource]:
 
 
 def _build(path: Path) -> Path:
-    """Build a project with `hyperpy build`'s pipeline and return its zip (lazy import: the node itself
-    never depends on the build)."""
+    """Build a project with `hyperpy build`'s pipeline and return its zip (imported here: the node
+    itself never depends on the build)."""
     from hyperpy.build import build_project
 
     return build_project(path).zip_path
 
 
-def _install_all(node: Node, sources: list[RunSource], stream: ConsoleStream) -> None:
+def _prepare(sources: list[RunSource]) -> list[tuple[Path, str]]:
+    """Build what needs building and compile every component before the node boots, so the first
+    message to a process never waits behind the compiler. Returns (what to install, mode) pairs."""
+    from hyperpy.node.control.compiled import precompile_package
+
+    prepared = []
     for source in sources:
         target = _build(source.path) if source.build_first else source.path
-        installed = node.install(target, mode=source.mode)
+        if source.mode == "component" and target.is_file():
+            precompile_package(target.read_bytes())
+        prepared.append((target, source.mode))
+    return prepared
+
+
+def _install_all(node: Node, prepared: list[tuple[Path, str]], stream: ConsoleStream) -> None:
+    for target, mode in prepared:
+        installed = node.install(target, mode=mode)
         names = ", ".join(str(p) for p in installed.processes)
         stream.info(f"installed {installed.package_id} ({installed.mode}): {names}")
 
@@ -235,20 +248,30 @@ def run_command(
     """
     from rich.console import Console
 
+    from hyperpy.build.errors import BuildError
     from hyperpy.node import InstallError
+    from hyperpy.node.control.compiled import compiled_cache_dir
     from hyperpy.node.control.surface import node_with_control_surface
+    from hyperpy.node.runners.compile_cache import ComponentLoadError
+    from hyperpy.package.archive import PackageZipError
 
     resolved = resolve_sources(sources, native)
     stream = ConsoleStream(Console(highlight=False))
-    node, _surface = node_with_control_surface(fake_node_name, home=home, port=port, verbosity=verbosity)
+    try:
+        prepared = _prepare(resolved)
+    except (BuildError, ComponentLoadError, PackageZipError) as error:
+        raise click.ClickException(str(error)) from None
+    node, _surface = node_with_control_surface(
+        fake_node_name, home=home, port=port, verbosity=verbosity, cache_dir=compiled_cache_dir()
+    )
     unsubscribe = node.terminal.subscribe(stream)
     try:
         node.start()
-        _install_all(node, resolved, stream)
+        _install_all(node, prepared, stream)
         stream.info(f"node {fake_node_name} ready on http://localhost:{port} (Ctrl-C to stop)")
         _wait_for_interrupt()
         stream.info("stopping the node", style="yellow")
-    except InstallError as error:
+    except (InstallError, OSError) as error:
         raise click.ClickException(str(error)) from None
     finally:
         unsubscribe()

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from hyperpy.node import InjectResponse, InjectTimeout, InstalledPackage, Node, ProcessInfo
+from hyperpy.node.control.compiled import precompile_package
 from hyperpy.node.control.surface import ControlSurface
 from hyperpy.node.terminal import Printout
 
@@ -54,14 +55,7 @@ class PackageBuilds:
 
     def precompile(self, zip_bytes: bytes) -> None:
         """Compile every `.wasm` of a package into the shared compile cache (memory + disk)."""
-        from hyperpy.node.runners.compile_cache import CompileCache
-        from hyperpy.package.archive import PackageZip
-
-        archive = PackageZip(zip_bytes)
-        cache = CompileCache(self._compiled_dir)
-        for name in archive.file_names():
-            if name.endswith(".wasm"):
-                cache.load(archive.read(name), label=name)
+        precompile_package(zip_bytes, self._compiled_dir)
 
 
 def is_project(path: Path) -> bool:

@@ -18,7 +18,6 @@ When a test using a node fails, the report gets a section with each node's recen
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -96,23 +95,19 @@ def hyperpy_mode(request: pytest.FixtureRequest) -> Mode:
 def hyperpy_builds() -> PackageBuilds:
     from hyperpy.testing.harness import PackageBuilds
 
-    return PackageBuilds(compiled_cache_dir())
+    return PackageBuilds(_compiled_dir())
 
 
-def compiled_cache_dir() -> Path:
-    """Where test nodes keep compiled components, shared by every node and session on the machine:
-    `$HYPERPY_CACHE_DIR/compiled`, else the user cache directory."""
-    root = os.environ.get("HYPERPY_CACHE_DIR")
-    if root:
-        return Path(root) / "compiled"
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "hyperpy" / "compiled"
+def _compiled_dir() -> Path:
+    from hyperpy.node.control.compiled import compiled_cache_dir
+
+    return compiled_cache_dir()
 
 
 def _node_options(config: pytest.Config) -> dict[str, Any]:
     return {
         "restart_delay_scale": float(config.getini("hyperpy_restart_delay_scale")),
-        "cache_dir": compiled_cache_dir(),
+        "cache_dir": _compiled_dir(),
     }
 
 

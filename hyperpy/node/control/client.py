@@ -103,7 +103,11 @@ def post_rpc(url: str, message: RpcMessage, *, http_timeout: float | None = None
 
 def _status_problem(status: int, endpoint: str, process: str) -> str:
     if status == 408:
-        return f"{process} did not respond in time (HTTP 408 from {endpoint})"
+        return (
+            f"{process} did not respond in time (HTTP 408 from {endpoint}). If it never got the message: "
+            "a process receives rpc messages only if it is public or grants http-server:distro:sys, and "
+            "can answer only if it requests the http-server:distro:sys capability (see the node's output)"
+        )
     if status == 400:
         return f"the node at {endpoint} refused the message as malformed (HTTP 400): check the process id"
     if status == 403:
