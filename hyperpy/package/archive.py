@@ -105,43 +105,12 @@ def zip_entries_bytes(
         offset = out.tell()
         if offset + len(packed) > 0xFFFFFFFF or size > 0xFFFFFFFF:
             raise PackageZipError(f"{name}: packages over 4 GiB are not supported")
-        out.write(
-            _LOCAL_HEADER.pack(
-                0x04034B50,
-                _VERSION,
-                flags,
-                method,
-                time_field,
-                date_field,
-                crc,
-                len(packed),
-                size,
-                len(encoded),
-                0,
-            )
-        )
+        shared = (_VERSION, flags, method, time_field, date_field, crc, len(packed), size, len(encoded))
+        out.write(_LOCAL_HEADER.pack(0x04034B50, *shared, 0))
         out.write(encoded)
         out.write(packed)
         central.write(
-            _CENTRAL_HEADER.pack(
-                0x02014B50,
-                _MADE_BY_UNIX,
-                _VERSION,
-                flags,
-                method,
-                time_field,
-                date_field,
-                crc,
-                len(packed),
-                size,
-                len(encoded),
-                0,
-                0,
-                0,
-                0,
-                attributes,
-                offset,
-            )
+            _CENTRAL_HEADER.pack(0x02014B50, _MADE_BY_UNIX, *shared, 0, 0, 0, 0, attributes, offset)
         )
         central.write(encoded)
     directory = central.getvalue()

@@ -33,7 +33,7 @@ from hyperpy.package.names import (
     validate_process_name,
     validate_wasm_path,
 )
-from hyperpy.package.problems import Problem, problems_from_validation_error, render
+from hyperpy.package.problems import Problem, decode_json, problems_from_validation_error, render
 
 MANIFEST_FILE = "manifest.json"
 
@@ -127,22 +127,31 @@ class OnExitRequests(_Strict):
     Requests: list[OnExitRequest]
 
 
-def _on_exit_form(value: Any) -> str | None:
-    if value in ("None", "Restart"):
-        return "exit-simple"
-    if isinstance(value, dict | OnExitRequests):
-        return "exit-requests"
-    return None
+def on_exit_discriminator(requests_model: type[BaseModel], requests_form: str) -> Discriminator:
+    """Tell "None" | "Restart" | a `{"Requests": ...}` object apart, with one message for wrong values.
+
+    Without it pydantic reports one error per union member. The project config reuses it with its
+    TOML-friendly requests model.
+    """
+
+    def form(value: Any) -> str | None:
+        if value in ("None", "Restart"):
+            return "exit-simple"
+        if isinstance(value, dict | requests_model):
+            return "exit-requests"
+        return None
+
+    return Discriminator(
+        form,
+        custom_error_type="on_exit_form",
+        custom_error_message=f'on_exit must be "None", "Restart" or {requests_form}',
+    )
 
 
 OnExit = Annotated[
     Annotated[Literal["None", "Restart"], Tag("exit-simple")]
     | Annotated[OnExitRequests, Tag("exit-requests")],
-    Discriminator(
-        _on_exit_form,
-        custom_error_type="on_exit_form",
-        custom_error_message='on_exit must be "None", "Restart" or {"Requests": [[address, request, blob]]}',
-    ),
+    on_exit_discriminator(OnExitRequests, '{"Requests": [[address, request, blob]]}'),
 ]
 
 
@@ -176,10 +185,9 @@ _MANIFEST_ADAPTER = TypeAdapter(list[ManifestEntry])
 
 def parse_manifest(data: bytes | str, source: str = "pkg/manifest.json") -> list[ManifestEntry]:
     """Parse manifest JSON text; raise ManifestError listing every problem as `source: field: problem`."""
-    try:
-        raw = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ManifestError([Problem(source, "", f"not valid JSON: {exc}", "fix the JSON syntax")]) from None
+    raw, problem = decode_json(data, source)
+    if problem is not None:
+        raise ManifestError([problem])
     return manifest_from_data(raw, source)
 
 

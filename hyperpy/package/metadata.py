@@ -18,7 +18,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, StrictInt, StrictStr, ValidationError
 
 from hyperpy.package.names import validate_package_name, validate_publisher
-from hyperpy.package.problems import Problem, problems_from_validation_error, render
+from hyperpy.package.problems import Problem, decode_json, problems_from_validation_error, render
 
 METADATA_FILE = "metadata.json"
 _SEMVER_RE = re.compile(
@@ -123,10 +123,9 @@ def consistency_problems(metadata: PackageMetadata, source: str) -> list[Problem
 
 def parse_metadata(data: bytes | str, source: str = METADATA_FILE) -> PackageMetadata:
     """Parse and validate metadata JSON; raise MetadataError with one line per problem."""
-    try:
-        raw = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise MetadataError([Problem(source, "", f"not valid JSON: {exc}", "fix the JSON syntax")]) from None
+    raw, problem = decode_json(data, source)
+    if problem is not None:
+        raise MetadataError([problem])
     try:
         metadata = PackageMetadata.model_validate(raw)
     except ValidationError as exc:

@@ -8,8 +8,10 @@ here, so every tool (build, check, node installer) reports them the same way.
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -89,6 +91,14 @@ def problems_from_validation_error(
             fix = f"did you mean {close[0]!r}?" if close else "remove it or check its spelling"
         problems.append(Problem(file, format_location(location, prefix), message, fix))
     return problems
+
+
+def decode_json(data: bytes | str, source: str) -> tuple[Any, Problem | None]:
+    """(decoded value, None), or (None, the Problem saying why `data` is not JSON)."""
+    try:
+        return json.loads(data), None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return None, Problem(source, "", f"not valid JSON: {exc}", "fix the JSON syntax")
 
 
 def render(problems: Iterable[Problem]) -> str:

@@ -46,7 +46,6 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
-    Discriminator,
     Field,
     StrictBool,
     StrictInt,
@@ -62,6 +61,7 @@ from hyperpy.package.manifest import (
     OnExitBlob,
     OnExitRequestBody,
     OnExitRequests,
+    on_exit_discriminator,
 )
 from hyperpy.package.names import (
     InvalidNameError,
@@ -137,24 +137,10 @@ class OnExitRequestsConfig(BaseModel):
     Requests: list[OnExitRequestConfig]
 
 
-def _on_exit_form(value: Any) -> str | None:
-    if value in ("None", "Restart"):
-        return "exit-simple"
-    if isinstance(value, dict | OnExitRequestsConfig):
-        return "exit-requests"
-    return None
-
-
 OnExitConfig = Annotated[
     Annotated[Literal["None", "Restart"], Tag("exit-simple")]
     | Annotated[OnExitRequestsConfig, Tag("exit-requests")],
-    Discriminator(
-        _on_exit_form,
-        custom_error_type="on_exit_form",
-        custom_error_message=(
-            'on_exit must be "None", "Restart" or {Requests = [{target = "node@p:k:s", body = "..."}]}'
-        ),
-    ),
+    on_exit_discriminator(OnExitRequestsConfig, '{Requests = [{target = "node@p:k:s", body = "..."}]}'),
 ]
 
 
