@@ -191,6 +191,15 @@ class _Parser:
             elif token.text == close_text:
                 depth -= 1
 
+    def skip_resource(self) -> None:
+        """Skip `resource name;` or `resource name { ... }`: resources never cross the JSON wire."""
+        self.expect("resource")
+        self.expect_ident("a resource name")
+        if self.at("{"):
+            self.skip_balanced("{", "}")
+        else:
+            self.expect(";")
+
     def raw_until(self, *stops: str) -> str:
         """Join tokens up to (not including) one of `stops` at bracket depth 0, e.g. `wasi:io/poll@0.2.0`."""
         parts: list[str] = []
@@ -245,12 +254,7 @@ class _Parser:
             if self.accept("use"):
                 interface.uses.append(self.use_decl())
             elif self.at("resource"):
-                self.advance()
-                self.expect_ident("a resource name")
-                if self.at("{"):
-                    self.skip_balanced("{", "}")
-                else:
-                    self.expect(";")
+                self.skip_resource()
             elif self.current.text in ("record", "enum", "variant", "flags", "type"):
                 typedef = self.typedef()
                 if isinstance(typedef, RecordDef):
@@ -441,12 +445,7 @@ class _Parser:
             elif keyword in ("record", "enum", "variant", "flags", "type"):
                 self.typedef()
             elif keyword == "resource":
-                self.advance()
-                self.expect_ident("a resource name")
-                if self.at("{"):
-                    self.skip_balanced("{", "}")
-                else:
-                    self.expect(";")
+                self.skip_resource()
             else:
                 raise self.error("'import', 'export', 'include' or 'use' in world " + repr(name))
         self.expect("}")
