@@ -15,9 +15,11 @@ with kit's deterministic writer, so `version_hash` equals what `hyperpy build` r
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import shutil
 import tempfile
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +29,7 @@ from hyperpy.node.kernel_json import on_exit_from_json, serde_json_text
 from hyperpy.node.runners.native import NativeLoadError, NativeModuleRef
 from hyperpy.node.well_known import KERNEL_PROCESS_ID, drive_caps, messaging_cap, network_cap
 from hyperpy.node.wit_types import Address, Capability, PackageId, ProcessId
-from hyperpy.package.archive import PackageZip, PackageZipError, sha256_bytes, zip_directory_bytes
+from hyperpy.package.archive import PackageZip, PackageZipError, deflate, sha256_bytes, zip_directory_bytes
 from hyperpy.package.manifest import (
     MANIFEST_FILE,
     CapabilityGrant,
@@ -84,6 +86,41 @@ class PreparedPackage:
 # ============================================================================================ prepare
 
 
+class DeflateCache:
+    """Remembers the deflated form of files zipped before (keyed by content hash).
+
+    Why: installing a directory zips it (the version hash is the zip's sha256), and deflating an 18 MB
+    component takes over a second. Reinstalls in a dev loop or a test suite zip the same wasm again and
+    again with only the manifest changed; this makes those installs cost a hash instead.
+    """
+
+    def __init__(self, limit_bytes: int = 512 << 20) -> None:
+        self._limit = limit_bytes
+        self._entries: dict[bytes, bytes] = {}
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, data: bytes) -> bytes:
+        if len(data) < 64 << 10:
+            return deflate(data)
+        key = hashlib.sha256(data).digest()
+        with self._lock:
+            cached = self._entries.get(key)
+        if cached is not None:
+            return cached
+        packed = deflate(data)
+        with self._lock:
+            while self._entries and self._size + len(packed) > self._limit:
+                oldest = next(iter(self._entries))
+                self._size -= len(self._entries.pop(oldest))
+            self._entries[key] = packed
+            self._size += len(packed)
+        return packed
+
+
+_deflate_cache = DeflateCache()
+
+
 def prepare_package(
     source: str | Path | bytes,
     *,
@@ -124,7 +161,7 @@ def _prepare(
             project, pkg_dir = _package_directory(path, mode)
             metadata_path = (pkg_dir.parent if pkg_dir is not None else path) / METADATA_FILE
             if pkg_dir is not None:
-                zip_bytes = zip_directory_bytes(pkg_dir)
+                zip_bytes = zip_directory_bytes(pkg_dir, _deflate_cache)
             else:
                 assert project is not None
                 zip_bytes = _synthesized_zip(project)

@@ -86,7 +86,7 @@ def test_a_missing_wasm_file_is_refused_in_component_mode(node: Node, packages: 
     options["mode"] = "component"
     options.pop("native_modules", None)
     (pkg / "probe.wasm").unlink(missing_ok=True)
-    with pytest.raises(InstallError, match="probe.wasm"):
+    with pytest.raises(InstallError, match=r"probe\.wasm"):
         node.install(pkg, **options)
     assert node.processes() == []
 

@@ -64,7 +64,7 @@ def test_kernel_commands_round_trip_in_process_lib_json() -> None:
 
 
 def test_kernel_command_errors_name_the_field() -> None:
-    with pytest.raises(KernelJsonError, match="InitializeProcess.public"):
+    with pytest.raises(KernelJsonError, match=r"InitializeProcess\.public"):
         command_from_json(
             b'{"InitializeProcess": {"id": "a:b:c", "wasm_bytes_handle": "/x", "wit_version": 1, '
             b'"on_exit": "None", "initial_capabilities": [], "public": "yes"}}'

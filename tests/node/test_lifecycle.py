@@ -63,7 +63,7 @@ def test_on_exit_none_removes_the_process(node: Node, packages: Packages) -> Non
     node.terminal.wait_for("has OnExit behavior None", since=mark)
     node.terminal.wait_for("kernel: killing process a:probes:test.os", since=mark)
     assert node.process(pid("a")) is None
-    with pytest.raises(InjectTimeout, match="no process a:probes:test.os"):
+    with pytest.raises(InjectTimeout, match=r"no process a:probes:test\.os"):
         node.inject(pid("a"), "hello?", expects_response=600)
 
 
@@ -103,7 +103,7 @@ def test_a_restarting_process_waits_out_its_backoff_and_refuses_messages_meanwhi
     slow.terminal.wait_for("has OnExit behavior Restart", since=mark)
     info = slow.process(pid("a"))
     assert info is not None and info.status == "restarting"
-    with pytest.raises(InjectTimeout, match="no process a:probes:test.os"):
+    with pytest.raises(InjectTimeout, match=r"no process a:probes:test\.os"):
         slow.inject(pid("a"), "anyone?", expects_response=600)
     assert slow.kill(pid("a"))
     assert slow.process(pid("a")) is None

@@ -273,8 +273,9 @@ class Probe:
 
     def handle_error(self, error, context):
         original = error.message.value.body if isinstance(error.message, standard.Message_Request) else b""
+        kind = error.kind.name.lower()
         self.say(
-            f"got error {error.kind.name.lower()} context={text(context)} target={address_text(error.target)} "
+            f"got error {kind} context={text(context)} target={address_text(error.target)} "
             f"body={text(original)} blob={blob_text(error.lazy_load_blob)}"
         )
         op = parse(context)
