@@ -27,5 +27,7 @@ class WitWorld:
                 continue
             request = message.value
             blob = standard.get_blob() if standard.has_blob() else None
-            response = standard.Response(inherit=False, body=request.body, metadata=request.metadata, capabilities=[])
+            response = standard.Response(
+                inherit=False, body=request.body, metadata=request.metadata, capabilities=[]
+            )
             standard.send_response(response, blob)
