@@ -2,7 +2,7 @@
 
 * `AppThread` serves an aiohttp app from its own thread, as the node serves its HTTP port.
 * `RecordingNode` stands in for a node's rpc endpoint, to test the *client* side in isolation: it
-  records every JSON body posted to `/rpc:distro:sys/message` (and its key order) and answers from a
+  records every body posted to `/rpc:distro:sys/message` (raw bytes and parsed) and answers from a
   script, so tests can assert the exact JSON kit would send.
 * `RecordingServices` is a `NodeServices` for host-side processes tested without a kernel.
 """
@@ -63,12 +63,12 @@ class AppThread:
 
 
 class RecordingNode:
-    """Queued answers are consumed one per request; every posted body and its key order is kept."""
+    """Queued answers are consumed one per request; every posted body is kept, raw and parsed."""
 
     def __init__(self) -> None:
         self.answers: list[Answer] = []
         self.received: list[dict[str, Any]] = []
-        self.key_orders: list[list[str]] = []
+        self.raw: list[bytes] = []
         app = web.Application()
         app.router.add_post("/rpc:distro:sys/message", self._handle)
         self.server = AppThread(app)
@@ -93,8 +93,9 @@ class RecordingNode:
         self.answers.append(lambda _: web.Response(status=code))
 
     async def _handle(self, request: web.Request) -> web.Response:
-        parsed = json.loads(await request.read())
-        self.key_orders.append(list(parsed))
+        raw = await request.read()
+        self.raw.append(raw)
+        parsed = json.loads(raw)
         self.received.append(parsed)
         return self.answers.pop(0)(parsed)
 

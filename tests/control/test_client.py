@@ -14,8 +14,15 @@ from click.testing import CliRunner
 from hyperpy.cli import main
 from hyperpy.node.control.client import ControlError, inject, prepare_upload, start_package
 
-# What kit's `inject_message::make_message` posts, key order included.
-KIT_KEYS = ["node", "process", "inherit", "expects_response", "body", "metadata", "context", "mime", "data"]
+# kit builds its JSON with serde_json's `json!` without `preserve_order` (kit's Cargo.lock has no
+# indexmap under serde_json), so objects are BTreeMaps: keys sorted, compact, as below byte for byte.
+KIT_INJECT = (
+    b'{"body":"{\\"Echo\\":\\"hi\\"}","context":null,"data":null,"expects_response":15,"inherit":false,'
+    b'"metadata":null,"mime":"application/octet-stream","node":null,"process":"echo:echo:template.os"}'
+)
+KIT_NEW_PACKAGE_BODY = (
+    '{"NewPackage":{"mirror":true,"package_id":{"package_name":"echo","publisher_node":"template.os"}}}'
+)
 
 MANIFEST = [
     {
@@ -69,7 +76,7 @@ def test_inject_posts_kits_exact_json_and_decodes_the_reply(recording_node) -> N
 
     result = inject(recording_node.url, "echo:echo:template.os", '{"Echo":"hi"}')
 
-    assert recording_node.key_orders == [KIT_KEYS]
+    assert recording_node.raw == [KIT_INJECT]
     assert recording_node.received == [
         {
             "node": None,
@@ -138,7 +145,9 @@ def test_start_package_sends_new_package_then_install_like_kit(recording_node, t
     start_package(recording_node.url, prepare_upload(project))
 
     new_package, install = recording_node.received
-    assert recording_node.key_orders == [KIT_KEYS, KIT_KEYS]
+    assert new_package["body"] == KIT_NEW_PACKAGE_BODY
+    assert install["body"].startswith('{"Install":{"metadata":{"animation_url":"","description":"echoes"')
+    assert all(raw.startswith(b'{"body":') for raw in recording_node.raw)
     assert new_package["process"] == "main:app-store:sys"
     assert new_package["expects_response"] == 15
     assert json.loads(new_package["body"]) == {

@@ -29,6 +29,7 @@ from hyperpy.node.control.wire import (
     RpcMessage,
     RpcReply,
     install_body,
+    kit_json_text,
     make_rpc_message,
     new_package_body,
 )
@@ -70,7 +71,7 @@ _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 def post_rpc(url: str, message: RpcMessage, *, http_timeout: float | None = None) -> RpcOutcome:
     """POST one message to the node's rpc endpoint; raise ControlError on transport or status failure."""
     endpoint = rpc_url(url)
-    data = json.dumps(message.kit_json()).encode()
+    data = kit_json_text(message.kit_json()).encode()
     request = urllib.request.Request(
         endpoint, data=data, method="POST", headers={"Content-Type": "application/json"}
     )

@@ -44,6 +44,11 @@ KIT_RPC_MIME = "application/octet-stream"
 """The mime kit always sends, with or without data."""
 
 
+def kit_json_text(value: object) -> str:
+    """JSON text as kit writes it: serde_json's `json!` (a BTreeMap, so keys sorted), compact, UTF-8."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 class RpcMessage(BaseModel):
     """The JSON posted to `/rpc:distro:sys/message`.
 
@@ -64,7 +69,8 @@ class RpcMessage(BaseModel):
     data: str | None = None
 
     def kit_json(self) -> dict[str, Any]:
-        """The request exactly as kit's `inject_message::make_message` builds it (same keys, same order)."""
+        """The request as kit's `inject_message::make_message` builds it (every key, nulls included);
+        `kit_json_text` of it is the exact body kit posts."""
         return {
             "node": self.node,
             "process": self.process,
@@ -267,7 +273,7 @@ def new_package_body(package_name: str, publisher: str) -> str:
             "mirror": True,
         }
     }
-    return json.dumps(body, separators=(",", ":"))
+    return kit_json_text(body)
 
 
 def install_body(version_hash: str, metadata: OnchainMetadata) -> str:
@@ -282,7 +288,7 @@ def install_body(version_hash: str, metadata: OnchainMetadata) -> str:
             "metadata": metadata.kit_json(),
         }
     }
-    return json.dumps(body, separators=(",", ":"))
+    return kit_json_text(body)
 
 
 def new_package_reply(response: NewPackageResponse) -> bytes:
