@@ -63,6 +63,22 @@ class ModuleBase:
         """vfs, kv, sqlite and timer only serve our own node (remote sources are ignored)."""
         return message.source.node == self.node.our_node
 
+    def local_request(self, message: KernelMessage, *, announce_remote: bool = True) -> Request | None:
+        """The Request to handle, or None: Responses are ignored, and so are requests from other
+        nodes (printed at verbosity 1, as vfs/kv/sqlite do; the timer drops them silently)."""
+        request = request_of(message)
+        if request is None:
+            return None
+        if not self.is_local(message):
+            if announce_remote:
+                self.log(
+                    1,
+                    f"{self.process_id.process_name}: got request from {message.source.node}, but requests "
+                    f"must come from our node {self.node.our_node}",
+                )
+            return None
+        return request
+
     def log(self, verbosity: int, text: str) -> None:
         self.node.printout(self.process_id, verbosity, text)
 

@@ -35,6 +35,7 @@ from hyperpy.node.contracts import KernelMessage
 from hyperpy.node.modules.base import ModuleBase, expects_response, request_of
 from hyperpy.node.modules.vfs import io_error_text
 from hyperpy.node.modules.wire import (
+    U64,
     Tagged,
     TaggedEnum,
     WireError,
@@ -61,6 +62,12 @@ class PackageIdModel(WireModel):
 
     def wire(self) -> dict[str, str]:
         return {"package_name": self.package_name, "publisher_node": self.publisher_node}
+
+
+class Commit(WireModel):
+    """`{"Commit": {"tx_id": id}}` of both kv and sqlite."""
+
+    tx_id: U64
 
 
 @dataclass(frozen=True)
@@ -167,15 +174,8 @@ class DatabaseModule(ModuleBase, ABC, Generic[Connection]):
     # -------------------------------------------------------------- message handling (loop)
 
     async def handle(self, message: KernelMessage) -> None:
-        request = request_of(message)
+        request = self.local_request(message)
         if request is None:
-            return
-        if not self.is_local(message):
-            self.log(
-                1,
-                f"{self.kind_name}: got request from {message.source.node}, but requests must come "
-                f"from our node {self.node.our_node}",
-            )
             return
         try:
             parsed = self._parse(message)

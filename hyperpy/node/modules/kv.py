@@ -21,6 +21,7 @@ from pathlib import Path
 
 from hyperpy.node.modules.base import module_id
 from hyperpy.node.modules.databases import (
+    Commit,
     DatabaseModule,
     DbFailure,
     DbKey,
@@ -34,10 +35,6 @@ from hyperpy.node.modules.wire import U64, UNIT, ByteList, TaggedEnum, WireModel
 class KeyWrite(WireModel):
     key: ByteList
     tx_id: U64 | None = None
-
-
-class Commit(WireModel):
-    tx_id: U64
 
 
 KV_ACTION = TaggedEnum(

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from hyperpy.node.modules.base import module_id
 from hyperpy.node.modules.databases import (
+    Commit,
     DatabaseModule,
     DbFailure,
     DbKey,
@@ -66,10 +67,6 @@ I64_MIN, I64_MAX = -(2**63), 2**63 - 1
 class Write(WireModel):
     statement: str
     tx_id: U64 | None = None
-
-
-class Commit(WireModel):
-    tx_id: U64
 
 
 SQLITE_ACTION = TaggedEnum(

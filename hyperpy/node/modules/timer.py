@@ -14,7 +14,7 @@ import asyncio
 import time
 
 from hyperpy.node.contracts import KernelMessage
-from hyperpy.node.modules.base import ModuleBase, module_id, request_of
+from hyperpy.node.modules.base import ModuleBase, module_id
 from hyperpy.node.modules.wire import U64, UNIT, TaggedEnum, WireError, decode_json
 from hyperpy.node.wit_types import Address
 
@@ -32,8 +32,8 @@ class TimerModule(ModuleBase):
         self._next_token = 0
 
     async def handle(self, message: KernelMessage) -> None:
-        request = request_of(message)
-        if request is None or not self.is_local(message):
+        request = self.local_request(message, announce_remote=False)
+        if request is None:
             return
         try:
             action = TIMER_ACTION.parse(decode_json(request.body), "body")

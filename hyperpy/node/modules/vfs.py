@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from hyperpy.node.contracts import KernelMessage
-from hyperpy.node.modules.base import ModuleBase, expects_response, module_id, request_of
+from hyperpy.node.modules.base import ModuleBase, expects_response, module_id
 from hyperpy.node.modules.wire import (
     I64,
     U64,
@@ -295,15 +295,8 @@ class VfsModule(ModuleBase):
         self._executor.shutdown(wait=True)
 
     async def handle(self, message: KernelMessage) -> None:
-        request = request_of(message)
+        request = self.local_request(message)
         if request is None:
-            return
-        if not self.is_local(message):
-            self.log(
-                1,
-                f"vfs: got request from {message.source.node}, but requests must come from our node "
-                f"{self.node.our_node}",
-            )
             return
         try:
             work = self._prepare(message, request.body)
