@@ -15,8 +15,9 @@ import pytest
 from scripted_host import OUR, ScriptedHost
 
 from hyperpy.node.contracts import ProcessCrashed, ProcessTrap
+from hyperpy.node.runners import wasm_marshal
 from hyperpy.node.runners.compile_cache import CompileCache, ComponentLoadError
-from hyperpy.node.runners.component import STDERR_TAIL_BYTES, ComponentRunner
+from hyperpy.node.runners.component import STANDARD_INTERFACE, STDERR_TAIL_BYTES, ComponentRunner
 from hyperpy.node.wit_types import Address, Err, OnExit_Restart, ProcessId, SendErrorKind, SpawnError
 
 
@@ -242,6 +243,7 @@ def test_instantiation_itself_refuses_unknown_imports(foreign_wasm: Path, compil
     runner.cache = CompileCache(compiled_cache_dir)
     runner.echo_stdout = False
     runner.component = runner.cache.load(foreign_wasm.read_bytes())
+    runner.plans = wasm_marshal.imported_functions(runner.component, runner.cache.engine, STANDARD_INTERFACE)
     with pytest.raises(ComponentLoadError) as refused:
         runner.run(ScriptedHost(), str(OUR))
     assert "foreign.wasm failed to instantiate" in str(refused.value)

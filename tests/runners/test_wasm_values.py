@@ -1,18 +1,13 @@
 """Pieces of the value conversion that can be checked without a guest.
 
 The conversions themselves are pinned end to end through a real component in
-`test_component_values.py`; here: the repair of wasmtime-py's shared scratch set, and the shapes
-wasmtime-py needs for untagged variants (a real `Record`, a `tuple`).
+`test_component_values.py`; here: the shapes untagged variants need (a real `Record`, a `tuple`).
 """
 
 from __future__ import annotations
 
-import threading
-
 from wasmtime.component import Record, Variant
-from wasmtime.component import _types as wasmtime_component_types
 
-from hyperpy.node.runners import component  # noqa: F401 - installs the repair on import
 from hyperpy.node.runners import wasm_values as values
 from hyperpy.node.wit_types import (
     Address,
@@ -27,34 +22,6 @@ from hyperpy.node.wit_types import (
 )
 
 ADDRESS = Address("fake.dev", ProcessId("p", "k", "sys"))
-
-
-def test_wasmtime_scratch_set_is_per_thread() -> None:
-    """If wasmtime-py renames or removes the global, this fails: re-read `_lower` before upgrading."""
-    scratch = wasmtime_component_types.case_test_cache
-    assert isinstance(scratch, values._PerThreadClassSet)
-    assert values.make_variant_lowering_thread_safe() is True
-    scratch.clear()
-    scratch.add(bytes)
-    seen_elsewhere: list[set[type]] = []
-
-    def other_thread() -> None:
-        scratch.add(tuple)
-        seen_elsewhere.append(set(scratch))
-
-    thread = threading.Thread(target=other_thread)
-    thread.start()
-    thread.join()
-    assert seen_elsewhere == [{tuple}]
-    assert set(scratch) == {bytes} and len(scratch) == 1 and bytes in scratch
-
-
-def test_byte_lists_take_the_bulk_path() -> None:
-    """Bodies and blobs are list<u8>: wasmtime-py's per-element conversion costs seconds per MB."""
-    from wasmtime.component import ListType
-
-    assert getattr(ListType.convert_to_c, "_hyperpy_bulk_bytes", False)
-    assert values.make_byte_lists_fast() is True  # idempotent
 
 
 def test_untagged_message_cases_have_the_classes_wasmtime_dispatches_on() -> None:

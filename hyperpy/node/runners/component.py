@@ -13,8 +13,9 @@ way Hyperdrive sets it up (runtime-contract.md §1.1-§1.3):
   lives and dies on the calling thread (wasmtime-py objects are not thread-safe; the compiled
   Component and the Engine are shared).
 
-Every function of `standard` forwards to the `StandardHost` with values converted by
-`wasm_values`. A host `wit_types.Err(value)` becomes the error case of the function's result; a
+Every function of `standard` the component imports forwards to the `StandardHost`, with values
+carried across the C API by `wasm_marshal` (type plans read once per component) and converted to
+`wit_types` by `wasm_values`. A host `wit_types.Err(value)` becomes the error case of the function's result; a
 `ProcessTrap`, or any other failure of the host, traps the instance and `run` raises
 `ProcessCrashed`. An exception that is not an `Exception` (the kernel's `ProcessKilled`) also traps
 the instance and is re-raised from `run` unchanged, so the kernel sees its own signal.
@@ -31,6 +32,7 @@ import wasmtime
 from wasmtime.component import Component, Linker, LinkerInstance
 
 from hyperpy.node.contracts import ProcessCrashed, ProcessTrap, StandardHost
+from hyperpy.node.runners import wasm_marshal
 from hyperpy.node.runners import wasm_values as values
 from hyperpy.node.runners.compile_cache import (
     CompileCache,
@@ -42,9 +44,27 @@ from hyperpy.node.wit_types import Err
 
 STANDARD_INTERFACE = "hyperware:process/standard@1.0.0"
 STDERR_TAIL_BYTES = 5000  # Hyperdrive's STACK_TRACE_SIZE
-
-values.make_variant_lowering_thread_safe()
-values.make_byte_lists_fast()
+STANDARD_FUNCTIONS = (
+    "print-to-terminal",
+    "our",
+    "get-on-exit",
+    "set-on-exit",
+    "get-state",
+    "set-state",
+    "clear-state",
+    "spawn",
+    "save-capabilities",
+    "drop-capabilities",
+    "our-capabilities",
+    "receive",
+    "has-blob",
+    "get-blob",
+    "last-blob",
+    "send-request",
+    "send-requests",
+    "send-response",
+    "send-and-await-response",
+)
 
 __all__ = ["STANDARD_INTERFACE", "STDERR_TAIL_BYTES", "ComponentLoadError", "ComponentRunner", "StderrTail"]
 
@@ -101,7 +121,8 @@ class ComponentRunner:
         self._check_imports()
 
     def _check_imports(self) -> None:
-        imports = self.component.type.imports(self.cache.engine)
+        engine = self.cache.engine
+        imports = self.component.type.imports(engine)
         foreign = sorted(
             name for name in imports if name != STANDARD_INTERFACE and not name.startswith("wasi:")
         )
@@ -112,7 +133,19 @@ class ComponentRunner:
                 "Remove the import from the WIT world, and reach other packages by messaging their "
                 "processes (function-bearing API imports must be composed in at build time)"
             )
-        exports = self.component.type.exports(self.cache.engine)
+        try:
+            self.plans = wasm_marshal.imported_functions(self.component, engine, STANDARD_INTERFACE)
+        except wasm_marshal.UnsupportedType as exc:
+            raise ComponentLoadError(
+                f"{self.label} imports {STANDARD_INTERFACE} with unexpected types: {exc}"
+            ) from exc
+        unknown = sorted(set(self.plans) - set(STANDARD_FUNCTIONS))
+        if unknown:
+            raise ComponentLoadError(
+                f"{self.label} imports {', '.join(unknown)} from {STANDARD_INTERFACE}, which that interface "
+                "does not have; rebuild the process against hyperware.wit 1.0.0 (`hyperpy build`)"
+            )
+        exports = self.component.type.exports(engine)
         if "init" not in exports:
             raise ComponentLoadError(
                 f"{self.label} does not export `init: func(our: string)`; a process component must "
@@ -127,7 +160,7 @@ class ComponentRunner:
         linker = Linker(engine)
         linker.add_wasip2()
         with linker.root() as root, root.add_instance(STANDARD_INTERFACE) as standard:
-            session.define_standard(standard)
+            session.define_standard(standard, self.plans)
         store = wasmtime.Store(engine)
         try:
             self._run_in(store, linker, session, our)
@@ -203,15 +236,16 @@ class _RunSession:
 
     # --- the standard interface ------------------------------------------------------------------
 
-    def define_standard(self, standard: LinkerInstance) -> None:
-        for name, function in self._functions().items():
-            standard.add_func(name, self._guarded(name, function))
+    def define_standard(self, standard: LinkerInstance, plans: dict[str, wasm_marshal.FunctionPlan]) -> None:
+        """Define the functions the component imports (and only those) in the linker instance."""
+        functions = self._functions()
+        for name, plan in plans.items():
+            wasm_marshal.define(standard, name, plan, self._guarded(name, functions[name]))
 
     def _guarded(self, name: str, function: Callable[..., Any]) -> Callable[..., Any]:
-        # Nothing may escape into wasmtime but WasmtimeError: a BaseException would unwind through
-        # the ctypes callback, and any other exception lands in a process-global slot of wasmtime-py
-        # that another thread's trap could pick up.
-        def call(_store: Any, *args: Any) -> Any:
+        # Every failure becomes a WasmtimeError (a trap) whose reason this session keeps, so `run`
+        # reports the host's own reason and re-raises a kernel signal such as ProcessKilled.
+        def call(*args: Any) -> Any:
             try:
                 return function(*args)
             except BaseException as exc:

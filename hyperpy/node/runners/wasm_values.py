@@ -2,8 +2,9 @@
 
 Why a module of its own: wasmtime-py has no typed bindings any more (bindgen was removed in 39), so
 every value of the `standard` interface crosses the boundary in wasmtime's *dynamic* representation,
-and the kernel speaks `wit_types`. The mapping below was measured with probe components (see
-`tests/runners/test_component_values.py`, which pins every case end to end through a real guest):
+and the kernel speaks `wit_types`. The shapes are wasmtime-py's own (measured with probe
+components, and kept by `wasm_marshal`, which carries them across the C API);
+`tests/runners/test_component_values.py` pins every case end to end through a real guest:
 
 * a record arrives as a `wasmtime.component.Record` whose attributes carry the *kebab-case* field
   names (`process-name`, `expects-response`, `lazy-load-blob`); going out, wasmtime reads those
@@ -26,14 +27,9 @@ component sends or receives.
 
 from __future__ import annotations
 
-import ctypes
-import threading
-from collections.abc import Callable, Iterator
 from typing import Any
 
-from wasmtime import _ffi as wasmtime_ffi
-from wasmtime.component import ListType, Record, Variant
-from wasmtime.component import _types as wasmtime_component_types
+from wasmtime.component import Record, Variant
 
 from hyperpy.node.wit_types import (
     Address,
@@ -257,135 +253,3 @@ def lower_receive_err(value: tuple[SendError, bytes | None]) -> Variant:
     """The err case of `receive`: `tuple<send-error, option<context>>` (tagged: both cases are tuples)."""
     error, context = value
     return Variant("err", (lower_send_error(error), None if context is None else bytes(context)))
-
-
-# --- a thread-safety repair for wasmtime-py 50 ---------------------------------------------------
-
-
-class _PerThreadClassSet:
-    """Drop-in for wasmtime-py's module-global scratch set, holding one set per thread.
-
-    Why: to lower an untagged variant, wasmtime-py 50 (`component/_types.py`, `_lower`) clears the
-    module-global `case_test_cache`, fills it with the classes of one case and then tests
-    `isinstance(value, tuple(case_test_cache))`. Filling it may call into the C API (which releases
-    the GIL), and every process of the node lowers values on its own thread, so another thread can
-    clear or refill the set in between: the value is then matched against the wrong classes and the
-    call fails with "value not valid for this variant" (or lowers the wrong case). Giving each thread
-    its own set removes the shared state without changing the algorithm. Only the operations that
-    code performs are provided.
-    """
-
-    def __init__(self) -> None:
-        self._local = threading.local()
-
-    def _classes(self) -> set[type]:
-        classes: set[type] | None = getattr(self._local, "classes", None)
-        if classes is None:
-            classes = set()
-            self._local.classes = classes
-        return classes
-
-    def clear(self) -> None:
-        self._classes().clear()
-
-    def add(self, cls: type) -> None:
-        self._classes().add(cls)
-
-    def __iter__(self) -> Iterator[type]:
-        return iter(self._classes())
-
-    def __len__(self) -> int:
-        return len(self._classes())
-
-    def __contains__(self, cls: object) -> bool:
-        return cls in self._classes()
-
-
-def make_variant_lowering_thread_safe() -> bool:
-    """Install the per-thread scratch set in wasmtime-py; idempotent. False if wasmtime changed shape.
-
-    wasmtime is pinned to 50.x (pyproject); `tests/runners` fails loudly if the global disappears,
-    which is the signal to re-read wasmtime's `_lower` before upgrading.
-    """
-    current = getattr(wasmtime_component_types, "case_test_cache", None)
-    if isinstance(current, _PerThreadClassSet):
-        return True
-    if not isinstance(current, set):
-        return False
-    wasmtime_component_types.case_test_cache = _PerThreadClassSet()  # type: ignore[assignment]
-    return True
-
-
-# --- fast `list<u8>` for wasmtime-py 50 ----------------------------------------------------------
-
-# wasmtime-py's C-API value is a 32-byte tagged union per element, and `ListType` converts a
-# `list<u8>` one element at a time in Python (~3-5 s per MB each way, measured). Message bodies and
-# blobs are `list<u8>`, so a 1 MB UI file served by a component would take seconds. The C layout is
-# fixed, so the same elements can be written and read with two strided slice operations and one
-# memmove instead. Only lists whose element type is u8 take this path.
-_VALUE_TYPE: Any = wasmtime_ffi.wasmtime_component_val_t  # Any: the bindings annotate fields as values
-_UNION_TYPE: Any = wasmtime_ffi.wasmtime_component_valunion_t
-_VALUE_SIZE = ctypes.sizeof(_VALUE_TYPE)
-_KIND_OFFSET = _VALUE_TYPE.kind.offset
-_U8_OFFSET = _VALUE_TYPE.of.offset + _UNION_TYPE.u8.offset
-_U8_KIND = bytes([wasmtime_ffi.WASMTIME_COMPONENT_U8.value])
-_LIST_KIND = wasmtime_ffi.WASMTIME_COMPONENT_LIST.value
-
-
-def _lower_byte_list(data: bytes, target: Any) -> None:
-    count = len(data)
-    raw = wasmtime_ffi.wasmtime_component_vallist_t()
-    wasmtime_ffi.wasmtime_component_vallist_new_uninit(raw, count)
-    if count:
-        image = bytearray(count * _VALUE_SIZE)
-        image[_KIND_OFFSET::_VALUE_SIZE] = _U8_KIND * count
-        image[_U8_OFFSET::_VALUE_SIZE] = data
-        ctypes.memmove(raw.data, (ctypes.c_char * len(image)).from_buffer(image), len(image))
-    target.contents.kind = wasmtime_ffi.WASMTIME_COMPONENT_LIST
-    target.contents.of.list = raw
-
-
-def _lift_byte_list(value: Any) -> bytes:
-    if value.kind != _LIST_KIND:
-        raise TypeError(f"expected a list value, got kind {value.kind}")
-    try:
-        count = value.of.list.size
-        if count == 0:
-            return b""
-        image = ctypes.string_at(value.of.list.data, count * _VALUE_SIZE)
-        if image[_KIND_OFFSET::_VALUE_SIZE] != _U8_KIND * count:
-            raise TypeError("expected a list of u8")
-        return image[_U8_OFFSET::_VALUE_SIZE]
-    finally:
-        wasmtime_ffi.wasmtime_component_vallist_delete(ctypes.byref(value.of.list))
-
-
-def make_byte_lists_fast() -> bool:
-    """Route `list<u8>` conversions of wasmtime-py's ListType through the bulk functions above.
-
-    Idempotent. Returns False (and changes nothing) if ListType no longer has the expected methods.
-    """
-    lower: Callable[..., None] | None = getattr(ListType, "convert_to_c", None)
-    lift: Callable[..., Any] | None = getattr(ListType, "convert_from_c", None)
-    if lower is None or lift is None or not hasattr(ListType, "_is_bytes"):
-        return False
-    if getattr(lower, "_hyperpy_bulk_bytes", False):
-        return True
-
-    def convert_to_c(self: Any, store: Any, val: Any, ptr: Any) -> None:
-        if not self._is_bytes():
-            return lower(self, store, val, ptr)
-        if not isinstance(val, bytes):
-            raise TypeError("expected bytes value")
-        _lower_byte_list(val, ptr)
-        return None
-
-    def convert_from_c(self: Any, c: Any) -> Any:
-        if not self._is_bytes():
-            return lift(self, c)
-        return _lift_byte_list(c)
-
-    convert_to_c._hyperpy_bulk_bytes = True  # type: ignore[attr-defined]
-    ListType.convert_to_c = convert_to_c  # type: ignore[method-assign]
-    ListType.convert_from_c = convert_from_c  # type: ignore[method-assign]
-    return True
