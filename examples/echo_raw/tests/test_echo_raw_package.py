@@ -36,9 +36,9 @@ def test_manifest_is_the_strict_hyperdrive_schema(echo_raw_build: BuildResult) -
             "process_wasm_path": "/echo.wasm",
             "on_exit": "Restart",
             "request_networking": False,
-            "request_capabilities": [],
+            "request_capabilities": ["http-server:distro:sys"],
             "grant_capabilities": [],
-            "public": False,
+            "public": True,
         }
     ]
     assert [entry.process_name for entry in parse_manifest(text)] == ["echo"]
@@ -60,7 +60,8 @@ def test_metadata_is_complete_and_consistent(echo_raw_build: BuildResult) -> Non
 def test_component_is_a_raw_process_built_without_the_runtime(echo_raw_build: BuildResult) -> None:
     (process,) = echo_raw_build.processes
     assert process.kind == "raw"
-    assert [c.describe() for c in process.capabilities] == []
+    # nothing is inferred for a raw process: only what pyproject.toml lists
+    assert [c.describe() for c in process.capabilities] == ["http-server:distro:sys (config)"]
     wasm = (echo_raw_build.pkg_dir / "echo.wasm").read_bytes()
     assert wasm[:8] == b"\0asm\x0d\x00\x01\x00"
     assert b"hyperware:process/standard@1.0.0" in wasm
