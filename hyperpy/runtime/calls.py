@@ -166,7 +166,7 @@ class Proxy:
 
 def typed_request_body(handler: HandlerSpec, args: tuple[Any, ...]) -> bytes:
     """Encode `args` with the handler's declared parameter types into its request body."""
-    params = handler.body_params
+    params = handler.call_params
     required = sum(1 for p in params if not p.has_default)
     if not required <= len(args) <= len(params):
         raise TypeError(f"{handler.name}() takes {len(params)} argument(s), got {len(args)}")

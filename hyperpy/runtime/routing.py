@@ -166,11 +166,11 @@ class Router:
         if allowed is not True:
             return allowed
         try:
-            body_args = decode_args(handler, payload)
+            body_args = decode_args(handler, payload, http=True)
             arguments = self._url_arguments(handler, request, path_values)
         except CodecError as error:
             return RouteError(
-                400, f"bad request for {handler.variant}: {error}; expected {args_shape(handler)}"
+                400, f"bad request for {handler.variant}: {error}; expected {args_shape(handler, http=True)}"
             )
         arguments.update(body_args)
         return RouteMatch(handler, arguments)

@@ -88,7 +88,14 @@ class HandlerSpec:
 
     @property
     def body_params(self) -> tuple[ParamSpec, ...]:
+        """What an HTTP request carries in its body (path/query/header ones come from the URL)."""
         return tuple(p for p in self.params if p.source == "body")
+
+    @property
+    def call_params(self) -> tuple[ParamSpec, ...]:
+        """What a local/remote request carries: every parameter, in order, as hyperapp does
+        (`source` only says where an HTTP request takes the value from)."""
+        return self.params
 
     @property
     def default_http_paths(self) -> tuple[str, ...]:
@@ -398,13 +405,6 @@ def _rpc_param(
                 name,
                 f"parameter '{param.name}' is bound to the URL {source}, which only @http "
                 "requests have; add @http or remove the marker",
-            )
-        if kinds & {"local", "remote"} and not has_default:
-            raise _fail(
-                app_name,
-                name,
-                f"parameter '{param.name}' comes from the HTTP {source}, which local/remote "
-                "calls cannot supply; give it a default value",
             )
         if not _is_scalar(inner):
             raise _fail(

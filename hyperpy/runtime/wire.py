@@ -55,9 +55,10 @@ def parse_request_body(body: bytes) -> tuple[str, Any]:
     )
 
 
-def decode_args(handler: HandlerSpec, payload: Any) -> dict[str, Any]:
-    """Typed values of the handler's body parameters from the request payload (by parameter name)."""
-    params = handler.body_params
+def decode_args(handler: HandlerSpec, payload: Any, *, http: bool = False) -> dict[str, Any]:
+    """Typed argument values (by parameter name) from a request payload: every parameter for a
+    local/remote request, the body parameters for an HTTP one (`http=True`)."""
+    params = handler.body_params if http else handler.call_params
     if not params:
         if payload is not None:
             raise CodecError("args", "null (this handler takes no arguments)", payload)
@@ -85,9 +86,9 @@ def _accepts_null(hint: Any) -> bool:
     return True
 
 
-def args_shape(handler: HandlerSpec) -> str:
+def args_shape(handler: HandlerSpec, *, http: bool = False) -> str:
     """The request body a handler expects, for error messages: `{"Add": [<a string>, <an integer>]}`."""
-    params = handler.body_params
+    params = handler.body_params if http else handler.call_params
     if not params:
         return f'{{"{handler.variant}": null}}'
     described = [f"<{codec_for(p.annotation).describe}>" for p in params]

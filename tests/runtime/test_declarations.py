@@ -187,17 +187,14 @@ def test_overlapping_routes_are_reported() -> None:
     assert "handlers 'one' and 'two' both answer GET on '/items/{b}'" in spec_error(Bad)
 
 
-def test_query_bound_parameter_on_a_local_handler_needs_a_default() -> None:
+def test_query_marker_needs_an_http_handler() -> None:
     @app
     class Bad:
-        @http
         @local
         def search(self, text: Annotated[str, Query()]) -> list[str]:
             return []
 
-    assert "parameter 'text' comes from the HTTP query, which local/remote calls cannot supply" in spec_error(
-        Bad
-    )
+    assert "parameter 'text' is bound to the URL query, which only @http requests have" in spec_error(Bad)
 
 
 def test_header_bound_parameter_must_be_a_scalar() -> None:

@@ -185,3 +185,16 @@ def test_state_survives_a_node_restart(probe: HyperpyNode) -> None:
     probe.restart()
     probe.wait_for_output(f"probe: ready as fake.dev@{PROBE}", timeout=30, since=None)
     assert value(probe, {"GetCount": None}) == 9
+
+
+def test_remote_calls_reach_only_remote_handlers(hyperpy_nodes) -> None:  # type: ignore[no-untyped-def]
+    here, there = hyperpy_nodes("fake.dev", "fake2.dev")
+    for node in (here, there):
+        node.install(PROJECT)
+        node.wait_for_output(f"probe: ready as {node.name}@{PROBE}", timeout=30)
+    remote_probe = f"fake2.dev@{PROBE}"
+    assert value(here, {"TryCall": [remote_probe, "increment", 5, [3]]}) == "value:3"
+    assert value(here, {"TryCall": [remote_probe, "secret", 5, []]}) == (
+        "RemoteError:NotExposed:handler Secret is not exposed to remote nodes"
+    )
+    assert value(there, {"GetCount": None}) == 3

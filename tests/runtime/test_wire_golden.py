@@ -6,14 +6,14 @@ from __future__ import annotations
 import enum
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
 
 from hyperpy.runtime.calls import typed_request_body
-from hyperpy.runtime.decorators import app, local
+from hyperpy.runtime.decorators import app, http, local
 from hyperpy.runtime.spec import app_spec
-from hyperpy.runtime.types import Address, Err, Ok, Result
+from hyperpy.runtime.types import Address, Err, Ok, Query, Result
 from hyperpy.runtime.wire import (
     BadBody,
     decode_args,
@@ -57,6 +57,11 @@ class Api:
     def add_tags(self, user_id: int, tags: list[str], strict: bool) -> Result[int, str]:
         return Ok(0)
 
+    @http(method="GET", path="/users/{user_id}/tags")
+    @local
+    def tags_of(self, user_id: int, limit: Annotated[int, Query()] = 10) -> list[str]:
+        return []
+
 
 SPEC = app_spec(Api)
 
@@ -67,6 +72,8 @@ SPEC = app_spec(Api)
         ("get_user", (), b'{"GetUser":null}'),
         ("set_name", ("Zoë",), '{"SetName":"Zoë"}'.encode()),
         ("add_tags", (7, ["a", "b"], True), b'{"AddTags":[7,["a","b"],true]}'),
+        # A local/remote request carries every parameter, even those HTTP takes from the URL.
+        ("tags_of", (7, 3), b'{"TagsOf":[7,3]}'),
     ],
 )
 def test_request_bodies_are_serde_externally_tagged_variants(
