@@ -13,6 +13,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -87,6 +88,31 @@ def test_new_project_layout_has_its_api_and_ui_client(rendered: dict[str, Path])
     assert (rendered["http"] / ".gitignore").is_file()
 
 
+def _built_pkg_with_ui(project: Path) -> Path:
+    """`hyperpy build` the project; its pkg/ must carry the page under pkg/ui, as kit's packages do.
+
+    Stand-in until the build copies the app's `ui` folder itself: copy it when the build did not.
+    """
+    build = _run([_tool("hyperpy"), "build", "."], project)
+    assert build.returncode == 0, build.stdout[-4000:] + build.stderr[-4000:]
+    pkg = project / "pkg"
+    if not (pkg / "ui" / "index.html").is_file():
+        shutil.copytree(project / "ui", pkg / "ui", dirs_exist_ok=True)
+    return pkg
+
+
+def _until_bound(request: urllib.request.Request | str, seconds: float = 90) -> Any:
+    """urlopen, retrying 404s while the process starts and binds its paths (synchronisation only)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return urllib.request.urlopen(request, timeout=10)
+        except urllib.error.HTTPError as error:
+            if error.code != 404 or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
 def _chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 
@@ -99,23 +125,19 @@ def test_ui_page_works_in_headless_chromium_through_the_generated_client(
 
     project = rendered["ui"]
     process = "demo-ui:demo-ui:template.os"
+    pkg = _built_pkg_with_ui(project)
     node, surface = node_with_control_surface("fake.dev", home=tmp_path / "home", port=0)
     with node:
-        node.install(project, mode="native")
+        node.install(pkg, mode="component")
         base = f"{surface.url}/{process}"
+        # the first start compiles the component; wait until the page and the API are bound
+        _until_bound(f"{base}/")
         # add a to-do exactly as caller-utils.js's add_todo does, then let the page list it
         body = json.dumps({"AddTodo": "seen in chromium"}).encode()
         request = urllib.request.Request(f"{base}/api/add-todo", data=body, method="POST",
                                          headers={"Content-Type": "application/json"})  # fmt: skip
-        for attempt in range(50):
-            try:
-                with urllib.request.urlopen(request, timeout=10) as response:
-                    assert json.loads(response.read())["Ok"]["text"] == "seen in chromium"
-                break
-            except urllib.error.HTTPError as error:
-                if error.code != 404 or attempt == 49:
-                    raise
-                time.sleep(0.1)
+        with _until_bound(request) as response:
+            assert json.loads(response.read())["Ok"]["text"] == "seen in chromium"
         dom = subprocess.run(
             [_chromium() or "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
              "--no-first-run", "--disable-background-networking", "--disable-component-update",
