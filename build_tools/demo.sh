@@ -22,3 +22,7 @@ echo
 echo "package: $zip"
 echo "sha256:  $(sha256sum "$zip" | cut -d' ' -f1)"
 echo "install on a running node with: kit start-package $example   (or: hyperpy start-package $example --url URL)"
+
+echo
+echo "== on the local node: hyperpy run examples/echo_raw, then hyperpy inject (as kit inject-message)"
+HYPERPY="$hyperpy" bash "$repo/build_tools/demo_local_node.sh" "$example" echo:echo-raw:template.os '{"hello":"local node"}'
