@@ -31,6 +31,22 @@ if [[ ! -x "$venv/bin/python" ]]; then
     "$python" -m venv "$venv"
 fi
 
+# --- Browser for the UI tests (tests/modules/test_browser_ui.py; added by the runtime-modules work) ---
+# Playwright (a [test] extra) drives Debian's Chromium; its own browser download is never used. Install
+# the distribution package when it is missing and apt-get is available (root or sudo); otherwise the
+# browser tests skip with a message saying so.
+if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+    sudo_cmd=""
+    if [[ "$(id -u)" != "0" ]] && command -v sudo >/dev/null 2>&1; then
+        sudo_cmd="sudo"
+    fi
+    echo "setup: installing Debian chromium for the browser tests"
+    if ! { $sudo_cmd apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium; } >/dev/null; then
+        echo "setup: could not install chromium; the browser tests will be skipped" >&2
+    fi
+fi
+# --- end browser block ---
+
 wanted="$(sha256sum "$repo/pyproject.toml" | cut -d' ' -f1)"
 if [[ -f "$stamp" && "$(cat "$stamp")" == "$wanted" ]] && "$venv/bin/python" -c 'import hyperpy' 2>/dev/null; then
     exit 0

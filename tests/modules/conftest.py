@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import inspect
 from pathlib import Path
+from typing import Any
 
 import pytest
 from module_doubles import FakeNode
+from node_probe import Probe, installed_probe, prepare_modprobe_project
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -22,3 +24,14 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
 @pytest.fixture
 def node(tmp_path: Path) -> FakeNode:
     return FakeNode(home=tmp_path)
+
+
+@pytest.fixture(scope="session")
+def modprobe_project() -> Path:
+    return prepare_modprobe_project()
+
+
+@pytest.fixture
+def probe(hyperpy_node: Any, modprobe_project: Path) -> Probe:
+    """The modprobe process installed and running on this test's node (in the test's mode)."""
+    return installed_probe(hyperpy_node, modprobe_project)
