@@ -201,17 +201,22 @@ class ProcessRuntime:
             return None
 
     async def _startup(self) -> None:
+        """Bind HTTP/WebSocket paths (and the UI), then run @init and start @timer handlers.
+
+        Like hyperapp, bindings complete before init runs; messages are served meanwhile. When the
+        bindings are done the runtime prints "<app>: ready" (verbosity 1), which tests can wait for.
+        """
         from hyperpy.runtime.system import homepage, http_server
 
         settings = self.spec.settings
-        for endpoint in self.spec.endpoints:
-            self.spawn(http_server.bind_endpoint(endpoint), name=f"bind {endpoint.path}")
+        binds = [http_server.bind_endpoint(endpoint) for endpoint in self.spec.endpoints]
         if settings.ui:
-            self.spawn(
-                http_server.serve_ui(settings.ui, authenticated=settings.ui_authenticated), name="serve ui"
-            )
+            binds.append(http_server.serve_ui(settings.ui, authenticated=settings.ui_authenticated))
+        await asyncio.gather(*binds)
         if settings.icon or settings.widget:
             homepage.add_to_homepage(self.name, settings.icon, "/", settings.widget)
+        paths = ", ".join(endpoint.path for endpoint in self.spec.endpoints)
+        self.log(1, f"ready (bound: {paths})" if paths else "ready")
         for handler in self.handlers.values():
             if "timer" in handler.spec.kinds:
                 self.spawn(self._timer_loop(handler), name=f"timer {handler.spec.name}")
