@@ -275,7 +275,7 @@ class _Builder:
             if origins == {ok, err} and len(non_none) == 2:
                 inner = self.result(non_none, ok)
             else:
-                inner = self.variant(hint, non_none, optional)
+                inner = self.variant(hint, non_none)
         return f"option<{inner}>" if optional else inner
 
     def result(self, cases: list[Any], ok: type) -> str:
@@ -289,7 +289,7 @@ class _Builder:
             return "result" if sides["ok"] == "_" else f"result<{sides['ok']}>"
         return f"result<{sides['ok']}, {sides['err']}>"
 
-    def variant(self, hint: Any, cases: list[Any], optional: bool) -> str:
+    def variant(self, hint: Any, cases: list[Any]) -> str:
         from hyperpy.runtime.codec import is_newtype_case, record_fields
 
         for case in cases:

@@ -224,13 +224,9 @@ class _Emitter:
                 blocks.append(f"{python_name}: TypeAlias = Union[{union}]")
                 tables.append(f'_VARIANTS["{python_name}"] = {{{", ".join(entries)}}}')
             elif isinstance(definition, AliasDef):
-                blocks.append(f"{python_name}: TypeAlias = {self._alias_target(definition.target)}")
+                # evaluated at import: fine, every name it mentions is defined above (dependency order)
+                blocks.append(f"{python_name}: TypeAlias = {self.py_type(definition.target)}")
         return blocks, tables
-
-    def _alias_target(self, wit_type: WitType) -> str:
-        text = self.py_type(wit_type)
-        # A runtime alias must be a valid expression: `X | None` with a class works, with a string does not.
-        return text
 
     # -- functions -----------------------------------------------------------------------------
     def callables(self) -> list[_Callable]:
@@ -294,14 +290,10 @@ class _Emitter:
                 *doc_lines,
                 f'    body = _request_body("{pascal}", {args})',
                 f'    reply = await _send(target, body, timeout, "{pascal}")',
-                f'    return cast({_quote_if_needed(return_type)}, _decode_reply("{signature.function}", '
+                f'    return cast("{return_type}", _decode_reply("{signature.function}", '
                 f"{self.descriptor(signature.returning)}, reply))",
             ]
         )
-
-
-def _quote_if_needed(type_text: str) -> str:
-    return f'"{type_text}"'
 
 
 def _kind_word(definition: TypeDef) -> str:
