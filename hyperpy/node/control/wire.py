@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import builtins
 import json
 from enum import StrEnum
 from typing import Annotated, Any
@@ -126,10 +127,10 @@ class RpcBlob(BaseModel):
     def encode(cls, blob: LazyLoadBlob) -> RpcBlob:
         return cls(mime=blob.mime, bytes=list(base64.b64encode(blob.bytes)))
 
-    def decode(self) -> bytes:
+    def decode(self) -> builtins.bytes:
         """The real blob bytes; raise ValueError if the ASCII is not base64 (not a Hyperdrive reply)."""
         try:
-            return base64.b64decode(bytes(self.bytes), validate=True)
+            return base64.b64decode(builtins.bytes(self.bytes), validate=True)
         except (binascii.Error, ValueError) as error:
             raise ValueError(f"lazy_load_blob.bytes is not base64 text: {error}") from error
 
