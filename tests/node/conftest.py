@@ -18,7 +18,7 @@ from hyperpy.node import Emulator, Node
 from .components import build_all, cache_root, component_path
 from .helpers import Packages, node_modules
 
-COMPONENT_MODULES = ["probe", "echo"]
+COMPONENT_MODULES = ["probe", "echo", "pingpong"]
 
 
 def component_mode_unavailable() -> str | None:

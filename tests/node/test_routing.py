@@ -175,3 +175,9 @@ def test_our_alias_is_replaced_by_the_node_name(node: Node, packages: Packages) 
         node, "a", {"op": "await", "target": "our@b:probes:test.os", "body": {"op": "reply", "body": "hi"}}
     )
     assert reply == {"response": "hi", "source": addr("b")}
+
+
+def test_many_send_and_await_round_trips_all_come_back_matched(node: Node, packages: Packages) -> None:
+    packages.install(node, [Proc("ping", module="pingpong"), Proc("pong", module="pingpong")])
+    result = op(node, "ping", {"pings": 300, "target": addr("pong")}, timeout=120)
+    assert result["matched"] == 300
