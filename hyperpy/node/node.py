@@ -405,4 +405,3 @@ class Emulator:
         self._nodes.clear()
         if self._temporary_root:
             shutil.rmtree(self.root, ignore_errors=True)
-
