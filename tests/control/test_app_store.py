@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -49,14 +50,21 @@ def request(
 
 
 class Installs:
+    """The node side of the app store, recorded: what it was asked to install and kill."""
+
     def __init__(self, error: Exception | None = None) -> None:
         self.calls: list[tuple[PackageId, bytes]] = []
+        self.killed: list[ProcessId] = []
         self.error = error
 
-    async def __call__(self, package_id: PackageId, zip_bytes: bytes) -> None:
+    async def install(self, package_id: PackageId, zip_bytes: bytes) -> None:
         self.calls.append((package_id, zip_bytes))
         if self.error is not None:
             raise self.error
+
+    async def kill(self, process_id: ProcessId) -> bool:
+        self.killed.append(process_id)
+        return True
 
 
 def run(store: AppStore, services, *messages: KernelMessage) -> list[dict]:
@@ -75,6 +83,16 @@ def run(store: AppStore, services, *messages: KernelMessage) -> list[dict]:
         assert sent.source == APP_STORE and sent.target == HTTP_SERVER and sent.id in ids
         replies.append(json.loads(sent.message.value[0].body))
     return replies
+
+
+def installed_drive(services, manifest: list[dict], api: bytes | None = None) -> Path:
+    """A package drive as an install leaves it: `vfs/echo:template.os/pkg/` with its manifest."""
+    drive = services.home / "vfs" / "echo:template.os" / "pkg"
+    drive.mkdir(parents=True)
+    (drive / "manifest.json").write_text(json.dumps(manifest))
+    if api is not None:
+        (drive / "api.zip").write_bytes(api)
+    return drive
 
 
 def new_package(blob: bytes | None) -> KernelMessage:
@@ -156,3 +174,63 @@ def test_foreign_or_malformed_requests_get_no_reply(services, message: KernelMes
     assert run(AppStore(installs), services, message) == []
     assert installs.calls == []
     assert services.printed
+
+
+ENTRY = {
+    "process_name": "echo",
+    "process_wasm_path": "/echo.wasm",
+    "on_exit": "Restart",
+    "request_networking": False,
+    "request_capabilities": [],
+    "grant_capabilities": [],
+    "public": True,
+}
+
+
+def test_get_api_returns_the_installed_api_zip_as_the_blob(services) -> None:
+    installed_drive(services, [ENTRY], api=b"PK api zip")
+
+    replies = run(AppStore(Installs()), services, request({"GetApi": PACKAGE_ID}))
+
+    assert replies == [{"GetApiResponse": "Success"}]
+    assert services.sent[0].lazy_load_blob == LazyLoadBlob("application/json", b"PK api zip")
+
+
+def test_get_api_of_a_package_without_api_is_a_failure(services) -> None:
+    installed_drive(services, [ENTRY])
+
+    assert run(AppStore(Installs()), services, request({"GetApi": PACKAGE_ID})) == [
+        {"GetApiResponse": "Failure"}
+    ]
+    assert services.sent[0].lazy_load_blob is None
+
+
+def test_apis_lists_the_packages_with_an_api(services) -> None:
+    installed_drive(services, [ENTRY], api=b"PK")
+
+    replies = run(AppStore(Installs()), services, request("Apis"))
+
+    assert replies == [{"ApisResponse": {"apis": [PACKAGE_ID]}}]
+
+
+def test_uninstall_kills_the_manifests_processes_and_removes_the_drive(services) -> None:
+    drive = installed_drive(services, [ENTRY, dict(ENTRY, process_name="worker")])
+    installs = Installs()
+
+    replies = run(AppStore(installs), services, request({"Uninstall": PACKAGE_ID}))
+
+    assert replies == [{"UninstallResponse": "Success"}]
+    assert installs.killed == [
+        ProcessId("echo", "echo", "template.os"),
+        ProcessId("worker", "echo", "template.os"),
+    ]
+    assert not drive.exists()
+
+
+def test_uninstall_of_a_package_that_is_not_installed_fails(services) -> None:
+    installs = Installs()
+
+    assert run(AppStore(installs), services, request({"Uninstall": PACKAGE_ID})) == [
+        {"UninstallResponse": "Failure"}
+    ]
+    assert installs.killed == []

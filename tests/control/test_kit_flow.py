@@ -133,3 +133,18 @@ def test_rpc_to_a_process_that_does_not_exist_times_out_with_408(hyperpy_node) -
     with pytest.raises(urllib.error.HTTPError) as timed_out:
         urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request, timeout=30)
     assert timed_out.value.code == 408
+
+
+def test_get_api_apis_and_uninstall_through_the_app_store(hyperpy_node, built_echo: Path) -> None:
+    start_package(hyperpy_node.url, prepare_upload(built_echo))
+    package_id = {"package_name": "echo", "publisher_node": "template.os"}
+
+    api = inject(hyperpy_node.url, APP_STORE_PROCESS, json.dumps({"GetApi": package_id}))
+    apis = inject(hyperpy_node.url, APP_STORE_PROCESS, '"Apis"')
+    removed = inject(hyperpy_node.url, APP_STORE_PROCESS, json.dumps({"Uninstall": package_id}))
+
+    assert json.loads(api.body_text()) == {"GetApiResponse": "Success"}
+    assert api.blob() == (built_echo / "pkg" / "api.zip").read_bytes()
+    assert json.loads(apis.body_text()) == {"ApisResponse": {"apis": [package_id]}}
+    assert json.loads(removed.body_text()) == {"UninstallResponse": "Success"}
+    assert hyperpy_node.process(ECHO) is None

@@ -19,7 +19,7 @@ from hyperpy.node.control.rpc import RpcEndpoint
 from hyperpy.node.control.wire import RPC_PATH
 from hyperpy.node.modules import ModulesConfig, default_modules
 from hyperpy.node.modules.http_server import HttpServerModule
-from hyperpy.node.wit_types import PackageId
+from hyperpy.node.wit_types import PackageId, ProcessId
 
 
 class ControlSurface:
@@ -48,7 +48,7 @@ class ControlSurface:
         http.add_system_route("POST", RPC_PATH, rpc.handle)
         for method, path, handler in RestApi(self._node).routes():
             http.add_system_route(method, path, handler)
-        return [*modules, AppStore(self._install)]
+        return [*modules, AppStore(self)]
 
     def _node(self) -> Node:
         if self.node is None:
@@ -59,8 +59,12 @@ class ControlSurface:
         self.node = node
         return node
 
-    async def _install(self, package_id: PackageId, zip_bytes: bytes) -> None:
+    async def install(self, package_id: PackageId, zip_bytes: bytes) -> None:
+        """The app store's install: `Node.install` in a worker thread (it waits for the kernel)."""
         await asyncio.to_thread(self._node().install, zip_bytes, package_id=str(package_id))
+
+    async def kill(self, process_id: ProcessId) -> bool:
+        return await asyncio.to_thread(self._node().kill, process_id)
 
     @property
     def url(self) -> str:

@@ -26,7 +26,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from hyperpy.node.wit_types import LazyLoadBlob
+from hyperpy.node.wit_types import LazyLoadBlob, PackageId
 from hyperpy.package.metadata import PackageMetadata
 
 RPC_PATH = "/rpc:distro:sys/message"
@@ -167,6 +167,9 @@ class PackageIdJson(BaseModel):
     def __str__(self) -> str:
         return f"{self.package_name}:{self.publisher_node}"
 
+    def to_package_id(self) -> PackageId:
+        return PackageId(self.package_name, self.publisher_node)
+
 
 class NewPackageRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -292,20 +295,75 @@ def install_body(version_hash: str, metadata: OnchainMetadata) -> str:
     return kit_json_text(body)
 
 
+class UninstallResponse(StrEnum):
+    SUCCESS = "Success"
+    FAILURE = "Failure"
+
+
+class GetApiResponse(StrEnum):
+    SUCCESS = "Success"
+    FAILURE = "Failure"
+
+
+class UninstallRequest(BaseModel):
+    """`{"Uninstall": package_id}`."""
+
+    package_id: PackageIdJson
+
+
+class GetApiRequest(BaseModel):
+    """`{"GetApi": package_id}`: the package's `api.zip` comes back as the response blob."""
+
+    package_id: PackageIdJson
+
+
+class ApisRequest(BaseModel):
+    """`"Apis"`: list the packages whose API the app store holds."""
+
+
+AppStoreRequest = NewPackageRequest | InstallPackageRequest | UninstallRequest | GetApiRequest | ApisRequest
+
+
+def _reply(tag: str, value: object) -> bytes:
+    """A `LocalResponse` body as the app store's serde writes it (struct fields in declaration order)."""
+    return json.dumps({tag: value}, separators=(",", ":"), ensure_ascii=False).encode()
+
+
 def new_package_reply(response: NewPackageResponse) -> bytes:
-    return json.dumps({"NewPackageResponse": response.value}, separators=(",", ":")).encode()
+    return _reply("NewPackageResponse", response.value)
 
 
 def install_reply(response: InstallResponse) -> bytes:
-    return json.dumps({"InstallResponse": response.value}, separators=(",", ":")).encode()
+    return _reply("InstallResponse", response.value)
 
 
-def parse_app_store_request(body: bytes) -> NewPackageRequest | InstallPackageRequest:
+def uninstall_reply(response: UninstallResponse) -> bytes:
+    return _reply("UninstallResponse", response.value)
+
+
+def get_api_reply(response: GetApiResponse) -> bytes:
+    return _reply("GetApiResponse", response.value)
+
+
+def apis_reply(package_ids: list[PackageIdJson]) -> bytes:
+    return _reply("ApisResponse", {"apis": [p.model_dump() for p in package_ids]})
+
+
+APP_STORE_SHAPES = (
+    '{"NewPackage":{"package_id":{..},"mirror":bool}} (+ the zip as blob), '
+    '{"Install":{"package_id":{..},"version_hash":"..","metadata":{..}|null}}, '
+    '{"Uninstall":{"package_name":"..","publisher_node":".."}}, "Apis", or {"GetApi":{..package id..}}'
+)
+
+
+def parse_app_store_request(body: bytes) -> AppStoreRequest:
     """Parse a `main:app-store:sys` local request body; raise ValueError naming the expected shapes."""
     try:
         value = json.loads(body)
     except (UnicodeDecodeError, ValueError) as error:
         raise ValueError(f"app-store request body is not JSON: {error}") from error
+    if value == "Apis":
+        return ApisRequest()
     if isinstance(value, dict) and len(value) == 1:
         ((tag, payload),) = value.items()
         try:
@@ -313,9 +371,10 @@ def parse_app_store_request(body: bytes) -> NewPackageRequest | InstallPackageRe
                 return NewPackageRequest.model_validate(payload)
             if tag == "Install":
                 return InstallPackageRequest.model_validate(payload)
+            if tag == "Uninstall":
+                return UninstallRequest(package_id=PackageIdJson.model_validate(payload))
+            if tag == "GetApi":
+                return GetApiRequest(package_id=PackageIdJson.model_validate(payload))
         except ValidationError as error:
             raise ValueError(f"app-store {tag} request has the wrong shape: {error}") from error
-    raise ValueError(
-        'app-store request must be {"NewPackage":{"package_id":{..},"mirror":bool}} '
-        'or {"Install":{"package_id":{..},"version_hash":"..","metadata":{..}|null}}'
-    )
+    raise ValueError(f"app-store request must be one of {APP_STORE_SHAPES}")
