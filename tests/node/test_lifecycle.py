@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from hyperpy.node import InjectTimeout, Node
@@ -93,9 +95,9 @@ def test_set_on_exit_changes_what_happens_at_a_crash(node: Node, packages: Packa
 
 
 def test_a_restarting_process_waits_out_its_backoff_and_refuses_messages_meanwhile(
-    make_node: object, packages: Packages
+    make_node: Callable[..., Node], packages: Packages
 ) -> None:
-    slow = make_node("slow.dev", restart_delay_scale=1000.0)  # type: ignore[operator]
+    slow = make_node("slow.dev", restart_delay_scale=1000.0)
     packages.install(slow, [Proc("a")])
     started(slow, "a")
     mark = slow.terminal.mark()
@@ -172,3 +174,15 @@ def test_kill_stops_the_process_and_later_messages_time_out_at_once(node: Node, 
     assert not node.kill(pid("a"))
     with pytest.raises(InjectTimeout):
         node.inject(pid("a"), "x", expects_response=600)
+
+
+def test_echo_stdout_lets_process_output_through_for_debugging(
+    make_node: Callable[..., Node], packages: Packages, capfd: pytest.CaptureFixture[str]
+) -> None:
+    node = make_node("loud.dev", echo_stdout=True)
+    packages.install(node, [Proc("a")])
+    assert (
+        op(node, "a", {"op": "seq", "ops": [{"op": "stdout", "text": "VISIBLE-STDOUT"}, {"op": "reply"}]})
+        == "ok"
+    )
+    assert "VISIBLE-STDOUT" in capfd.readouterr().out
