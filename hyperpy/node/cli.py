@@ -24,7 +24,7 @@ from hyperpy.node.control.client import (
     prepare_upload,
     start_package,
 )
-from hyperpy.node.control.console import ConsoleStream
+from hyperpy.node.control.console import ConsoleStream, VerbosityKeys
 from hyperpy.node.control.wire import KIT_EXPECTS_RESPONSE
 
 if TYPE_CHECKING:
@@ -245,6 +245,7 @@ def run_command(
 
     Project directories are built first (component mode) or imported natively (--native). The node
     serves kit's rpc endpoint, so `hyperpy inject`, `hyperpy start-package` and kit work against it.
+    In a terminal, press v (or Ctrl-V) to cycle the verbosity 0-3 while it runs.
     """
     from rich.console import Console
 
@@ -265,14 +266,17 @@ def run_command(
         fake_node_name, home=home, port=port, verbosity=verbosity, cache_dir=compiled_cache_dir()
     )
     unsubscribe = node.terminal.subscribe(stream)
+    keys = VerbosityKeys(node.terminal.set_verbosity, verbosity, stream)
     try:
         node.start()
         _install_all(node, prepared, stream)
-        stream.info(f"node {fake_node_name} ready on http://localhost:{port} (Ctrl-C to stop)")
+        hint = ", v: verbosity" if keys.start() else ""
+        stream.info(f"node {fake_node_name} ready on http://localhost:{port} (Ctrl-C to stop{hint})")
         _wait_for_interrupt()
         stream.info("stopping the node", style="yellow")
     except (InstallError, OSError) as error:
         raise click.ClickException(str(error)) from None
     finally:
+        keys.stop()
         unsubscribe()
         node.close()
