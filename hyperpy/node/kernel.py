@@ -282,13 +282,6 @@ class Kernel:
             raise KernelStopped(f"node {self.name} is not running") from None
         return future.result(timeout)
 
-    def run_coroutine(self, coroutine: Any, timeout: float | None = None) -> Any:
-        """Run a coroutine on the kernel loop from another thread and wait for it."""
-        if not self._running:
-            coroutine.close()
-            raise KernelStopped(f"node {self.name} is not running")
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
-
     def _soon(self, function: Callable[..., Any], *args: Any) -> None:
         """Schedule `function(*args)` on the loop from any thread; silently dropped after stop."""
         loop = self._loop

@@ -45,10 +45,6 @@ class Network:
             else:
                 self._offline.discard(node)
 
-    def is_online(self, node: str) -> bool:
-        with self._lock:
-            return node in self._kernels and node not in self._offline
-
     def send(self, message: KernelMessage, sender: Kernel) -> None:
         """Deliver `message` to its target node, or report Offline to `sender` (on the sender's loop)."""
         from hyperpy.node.kernel import KernelStopped
