@@ -195,7 +195,7 @@ def direct_rate(kind: str, scratch: Path, total: int) -> float:
     return total / elapsed
 
 
-STORAGE_OPS = {
+STORAGE_OPS: dict[str, tuple[str, list[dict[str, Any]], dict[str, Any], str]] = {
     "vfs": (
         "vfs:distro:sys",
         [{"path": f"/{PACKAGE}/data", "action": "CreateDrive"}],

@@ -239,6 +239,9 @@ class DatabaseModule(ModuleBase, ABC, Generic[Connection]):
         except DbFailure as failure:
             self._fail(message, failure)
             return
+        except Exception as error:  # a bug here must not leave the process waiting for its timeout
+            self._fail(message, DbFailure({"IOError": str(error)}, f"internal error: {error!r}"))
+            return
         if message.rsvp is None and not expects_response(message):
             return
         blob = None if outcome.data is None else LazyLoadBlob(BLOB_MIME, outcome.data)

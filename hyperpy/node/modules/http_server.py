@@ -285,9 +285,9 @@ class HttpServerModule(ModuleBase):
         elif name == "WebSocketBind":
             self.websockets.routes.add(path, WsBinding(source, None, value.authenticated, value.extension))
         elif name == "WebSocketSecureBind":
-            subdomain = secure_subdomain(source)
-            self.secure_subdomains.add(subdomain)
-            self.websockets.routes.add(path, WsBinding(source, subdomain, True, value.extension))
+            ws_subdomain = secure_subdomain(source)
+            self.secure_subdomains.add(ws_subdomain)
+            self.websockets.routes.add(path, WsBinding(source, ws_subdomain, True, value.extension))
         else:
             secure = name == "SecureBind"
             subdomain = secure_subdomain(source) if secure else None

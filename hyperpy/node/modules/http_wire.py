@@ -158,8 +158,9 @@ def parse_ext_frame(frame: bytes) -> tuple[str, WebSocketExtPushData | None]:
         if name == "WebSocketExtPushData":
             try:
                 fields = _fields(payload, ("id", "hyperware_message_type", "blob"))
-                if isinstance(fields.get("blob"), bytes):
-                    fields = {**fields, "blob": list(fields["blob"])}
+                raw_blob = fields.get("blob")
+                if isinstance(raw_blob, bytes):
+                    fields = {**fields, "blob": list(raw_blob)}
                 return ("data", validate(WebSocketExtPushData, fields, "WebSocketExtPushData"))
             except WireError:
                 return ("plain", None)

@@ -315,6 +315,9 @@ class VfsModule(ModuleBase):
         except OSError as error:
             self._fail(message, io_failure(error))
             return
+        except Exception as error:  # a bug here must not leave the process waiting for its timeout
+            self._fail(message, VfsFailure({"IOError": str(error)}, f"internal error: {error!r}"))
+            return
         self._succeed(message, outcome, metadata)
 
     def _succeed(self, message: KernelMessage, outcome: Outcome, metadata: str | None) -> None:
