@@ -8,6 +8,7 @@ tests see exactly what a process sees: bodies, blobs, metadata and send errors. 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import threading
 from typing import Any
@@ -227,3 +228,66 @@ def test_homepage_lists_added_apps(probe: Probe, hyperpy_node: Any) -> None:
     cookie = login(hyperpy_node.url)
     status, _, page = get(hyperpy_node.url + "/", headers={"Cookie": cookie})
     assert status == 200 and b"Mod Probe" in page
+
+
+def test_vfs_cursor_actions_and_cross_package_rules(probe: Probe) -> None:
+    path = "/modprobe:test.os/cursor/file.bin"
+    vfs(probe, "/modprobe:test.os/cursor", "CreateDrive")
+    assert vfs(probe, path, "CreateFile")["body"] == "Ok"
+    assert vfs(probe, path, "WriteAll", blob=b"0123456789")["body"] == "Ok"
+    assert vfs(probe, path, {"Seek": {"Start": 3}})["body"] == {"SeekFrom": {"new_offset": 3}}
+    assert probe.blob(vfs(probe, path, {"ReadExact": {"length": 4}})) == b"3456"
+    assert probe.blob(vfs(probe, path, "ReadToEnd")) == b"789"
+    assert vfs(probe, path, "Len")["body"] == {"Len": 10}
+    assert vfs(probe, path, {"SetLen": 2})["body"] == "Ok"
+    hashed = vfs(probe, path, "Hash")["body"]["Hash"]
+    assert bytes(hashed) == hashlib.sha256(b"01").digest()
+    copy = vfs(probe, path, {"CopyFile": {"new_path": "/other:test.os/x/file.bin"}})
+    assert copy["body"] == {"Err": "NoWriteCap"}
+    assert vfs(probe, "/other:test.os/x", "CreateDrive")["body"] == {"Err": "NoWriteCap"}
+    assert vfs(probe, "/", "ReadDir")["body"] == {"Err": "NoReadCap"}
+
+
+def test_kv_and_sqlite_error_replies(probe: Probe) -> None:
+    foreign = {"package_name": "someone", "publisher_node": "else.os"}
+    reply = probe.call("our@kv:distro:sys", {"package_id": foreign, "db": "x", "action": "Open"})
+    assert reply["body"] == {"Err": "MismatchingPackageId"}
+    assert kv(probe, "Open")["body"] == "Ok"
+    assert kv(probe, {"Commit": {"tx_id": 12}})["body"] == {"Err": {"NoTx": 12}}
+    assert kv(probe, {"Set": {"key": [1], "tx_id": None}})["body"] == {"Err": "MalformedRequest"}
+    assert sqlite(probe, "Open")["body"] == "Ok"
+    missing = sqlite(probe, {"Query": "SELECT * FROM nowhere"})["body"]
+    assert missing == {"Err": {"RusqliteError": "no such table: nowhere"}}
+    assert sqlite(probe, {"Query": "SELECT ?"}, blob=b"not json")["body"] == {"Err": "InvalidParameters"}
+    assert sqlite(probe, {"Write": {"statement": "SELECT 1", "tx_id": None}})["body"] == {
+        "Err": "NotAWriteKeyword"
+    }
+
+
+def test_http_client_websocket_to_the_nodes_own_binding(probe: Probe, hyperpy_node: Any) -> None:
+    bound = {"WebSocketBind": {"path": "/loop", "authenticated": False, "extension": False}}
+    assert probe.call("our@http-server:distro:sys", bound)["body"] == {"Ok": None}
+    url = hyperpy_node.url.replace("http://", "ws://") + f"/{PROBE}/loop"
+    opened = probe.call(
+        "our@http-client:distro:sys", {"WebSocketOpen": {"url": url, "headers": {}, "channel_id": 7}}
+    )
+    assert opened["body"] == {"Ok": "WebSocketAck"}
+    push = {"WebSocketPush": {"channel_id": 7, "message_type": "Text"}}
+    assert probe.call("our@http-client:distro:sys", push, blob=b"ping")["body"] == {"Ok": "WebSocketAck"}
+    # http-server hands "ping" to the process, which echoes it; http-client delivers the echo back to it
+    echoed = probe.wait_for_event(
+        lambda e: e.get("from", "").endswith("@http-client:distro:sys") and body_key(e, "WebSocketPush")
+    )
+    assert echoed["body"] == {"WebSocketPush": {"channel_id": 7, "message_type": "Text"}}
+    assert base64.b64decode(echoed["blob_b64"]) == b"echo:ping"
+    closed = probe.call("our@http-client:distro:sys", {"WebSocketClose": {"channel_id": 7}})
+    assert closed["body"] == {"Ok": "WebSocketAck"}
+    failed = probe.call("our@http-client:distro:sys", {"WebSocketClose": {"channel_id": 7}})
+    assert failed["body"] == {"Err": {"WsCloseFailed": {"channel_id": 7}}}
+
+
+def test_net_knows_our_identity(probe: Probe) -> None:
+    reply = probe.call("our@net:distro:sys", raw=msgpack.packb({"GetPeer": "fake.dev"}))
+    name, key, routing = msgpack.unpackb(base64.b64decode(reply["body_b64"]))["Peer"]
+    assert name == "fake.dev" and key.startswith("0x") and len(key) == 66
+    assert list(routing) == ["Direct"]
