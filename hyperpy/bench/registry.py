@@ -55,7 +55,11 @@ from typing import Any, Literal, NamedTuple
 TargetKind = Literal["ratio_at_most", "ratio_at_least", "ratio_within", "subject_at_most", "subject_at_least"]
 
 # Modules whose import registers figures into the default registry (see the module docstring).
-FIGURE_MODULES: tuple[str, ...] = ("hyperpy.bench.figures.build", "hyperpy.bench.figures.modules")
+FIGURE_MODULES: tuple[str, ...] = (
+    "hyperpy.bench.figures.build",
+    "hyperpy.bench.figures.modules",
+    "hyperpy.bench.figures.node",
+)
 
 
 class Sample(NamedTuple):
