@@ -341,3 +341,29 @@ async def test_system_routes_and_awaited_responses(tmp_path) -> None:
             client.get(f"http://127.0.0.1:{server.port}/hello") as response,
         ):
             assert await response.read() == b"pong"
+
+
+async def test_secure_bind_serves_only_its_subdomain_with_its_own_cookie(tmp_path) -> None:
+    node = RoutingNode(home=tmp_path)
+    app = FakeApp(node)
+    async with serving(node) as server:
+        await act(server, node, {"SecureBind": {"path": "/s", "cache": False}})
+        assert response_json(await app.next()) == {"Ok": None}
+        other = {"Bind": {"path": "/open", "authenticated": True, "local_only": False, "cache": False}}
+        await act(server, node, other, source="fake.dev@else:other:pub", expects_response=None)
+        url = f"http://127.0.0.1:{server.port}/app:pkg:pub/s"
+        async with aiohttp.ClientSession() as client:
+            async with client.get(url, allow_redirects=False) as response:
+                assert response.status == 307
+                assert response.headers["Location"] == f"http://pkg-pub.127.0.0.1:{server.port}/app:pkg:pub/s"
+            host = {"Host": f"pkg-pub.localhost:{server.port}"}
+            async with client.get(url, headers=host) as response:
+                assert "password" in await response.text()
+            name, token = server.auth_cookie(app.address.process)
+            assert name == "hyperware-auth_fake.dev@app:pkg:pub"
+            async with client.get(url, headers={**host, "Cookie": f"{name}={token}"}) as response:
+                assert (response.status, await response.read()) == (200, b"ok")
+            general = "=".join(server.auth_cookie())
+            foreign = f"http://127.0.0.1:{server.port}/else:other:pub/open"
+            async with client.get(foreign, headers={**host, "Cookie": general}) as response:
+                assert response.status == 403
