@@ -94,6 +94,9 @@ class ComponentRunner:
     process a zombie, as Hyperdrive does when instantiation fails. `label` names the component in
     messages (default: the file name, or "component"). `echo_stdout=True` lets the guest's stdout
     reach the host's stdout instead of discarding it (a debugging aid; Hyperdrive discards it).
+
+    `run` may be called again (Restart) and from several threads at once: each call builds its own
+    linker, Store and instance, and the runner itself is only read.
     """
 
     def __init__(
@@ -118,9 +121,10 @@ class ComponentRunner:
         self.cache = cache if cache is not None else CompileCache(cache_dir)
         self.echo_stdout = echo_stdout
         self.component: Component = self.cache.load(data, label=self.label)
-        self._check_imports()
+        self._check_interface()
 
-    def _check_imports(self) -> None:
+    def _check_interface(self) -> None:
+        """Refuse, with a message naming the problem, what Hyperdrive would fail to instantiate."""
         engine = self.cache.engine
         imports = self.component.type.imports(engine)
         foreign = sorted(
@@ -182,7 +186,7 @@ class ComponentRunner:
                 f"{self.label} failed to instantiate: {headline_and_cause(str(exc))}"
             ) from exc
         init = instance.get_func(store, "init")
-        if init is None:  # _check_imports saw the export; a non-function export of that name lands here
+        if init is None:  # _check_interface saw the export; a non-function export of that name lands here
             raise ComponentLoadError(f"{self.label} exports `init`, but not as a function")
         try:
             init(store, our)
