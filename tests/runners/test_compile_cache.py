@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -187,3 +189,35 @@ def test_engine_features_match_what_hyperpy_check_validates() -> None:
         pytest.skip("hyperpy check's feature table is not importable")
     assert compile_cache.ENGINE_FEATURES == check_engine.HYPERDRIVE_CONFIG_FEATURES
     assert compile_cache.ENGINE_CAPI_FEATURES_OFF == check_engine.HYPERDRIVE_CAPI_FEATURES_OFF
+
+
+CHILD_LOAD = """
+import sys, threading, wasmtime
+from hyperpy.node.runners import compile_cache
+
+real = compile_cache.Component
+
+def slow_compile(engine, data):
+    threading.Event().wait(1.0)  # long enough for the other process to ask meanwhile
+    return real(engine, data)
+
+slow_compile.deserialize_file = real.deserialize_file
+compile_cache.Component = slow_compile
+cache = compile_cache.CompileCache(sys.argv[1], announce=lambda text: None, isolated=True)
+component = cache.load(bytes.fromhex(sys.argv[2]))
+assert "init" in component.type.exports(cache.engine)
+print(cache.compiles)
+"""
+
+
+def test_two_os_processes_asking_at_once_compile_once(tmp_path: Path) -> None:
+    wasm = tiny_component(7).hex()
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", CHILD_LOAD, str(tmp_path), wasm], stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    outputs = [child.communicate(timeout=120)[0].strip() for child in children]
+    assert all(child.returncode == 0 for child in children)
+    assert sorted(outputs) == ["0", "1"]  # one compiled, the other waited and loaded its result
