@@ -72,6 +72,8 @@ API_ZIP = "api.zip"
 BUILD_RECORD = "last-build.json"
 # Bump when the way components are produced changes, so old cache entries are not reused.
 BUILD_FORMAT = 1
+# Components (and their deflated forms) kept per cache directory, most recently used first.
+KEEP_CACHED = 48
 
 
 @dataclass(frozen=True)
@@ -303,6 +305,7 @@ class _Builder:
         """Build one component into the cache; return (status, seconds) or an error message."""
         name = plan.process.name
         if plan.wasm_cache.is_file():
+            _touch(plan.wasm_cache)
             report.done(name, "[dim]cached[/dim]")
             return "cached", 0.0
         started = time.monotonic()
@@ -391,6 +394,7 @@ class _Builder:
             return deflate(data)
         path = self.cache / "deflate" / f"{sha256_of(data)[:40]}.deflate"
         if path.is_file():
+            _touch(path)
             return path.read_bytes()
         packed = deflate(data)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -494,6 +498,8 @@ class _Builder:
             zip_bytes = zip_directory_bytes(staged_for_zip, self._cached_deflate)
             zip_sha = sha256_of(zip_bytes)
             self._commit(tree, zip_bytes, [p.process.wasm_file_name for p in plans], pkg_digest)
+        prune_least_recently_used(self.cache / "components", "*.wasm", KEEP_CACHED)
+        prune_least_recently_used(self.cache / "deflate", "*.deflate", KEEP_CACHED)
 
         builds = []
         for plan in plans:
@@ -523,6 +529,26 @@ class _Builder:
             metadata_outcome=self.metadata_plan.outcome,
             up_to_date=up_to_date,
         )
+
+
+def _touch(path: Path) -> None:
+    """Mark a cache entry as used now (pruning removes the least recently used)."""
+    with contextlib.suppress(OSError):
+        os.utime(path)
+
+
+def prune_least_recently_used(directory: Path, pattern: str, keep: int) -> None:
+    """Delete all but the `keep` most recently used entries: every source edit adds an ~18 MB
+    component, so an unpruned cache grows by gigabytes over a day of `hyperpy dev`."""
+    if not directory.is_dir():
+        return
+    entries = []
+    for path in directory.glob(pattern):
+        with contextlib.suppress(OSError):
+            entries.append((path.stat().st_mtime, path))
+    for _mtime, path in sorted(entries, reverse=True)[keep:]:
+        with contextlib.suppress(OSError):
+            path.unlink()
 
 
 @contextlib.contextmanager
