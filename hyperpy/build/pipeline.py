@@ -262,8 +262,6 @@ class _Builder:
             plans.append(_Plan(process, kind, module_file, app_module, python_path, key, wasm_cache))
         return plans, originals, labels
 
-    # -- compiling --------------------------------------------------------------------------------
-
     def _describe_framework_apps(
         self, modules: dict[str, tuple[Path, ProcessKind]], site: Path | None
     ) -> None:
@@ -300,6 +298,8 @@ class _Builder:
             for entry in added:
                 if entry in sys.path:
                     sys.path.remove(entry)
+
+    # -- compiling --------------------------------------------------------------------------------
 
     def _compile(self, plan: _Plan, paths: GuestPaths, report: BuildReporter) -> tuple[str, float] | str:
         """Build one component into the cache; return (status, seconds) or an error message."""
