@@ -8,10 +8,12 @@ app fails at `hyperpy build` instead of misbehaving on a node.
 
 from __future__ import annotations
 
+import enum
 import functools
 import inspect
 import operator
 import re
+import sys
 import types
 import typing
 from dataclasses import dataclass, field
@@ -355,8 +357,6 @@ _SCALAR_HINT = "str, int, float, bool, an Enum or a Literal (optionally | None)"
 
 
 def _is_scalar(hint: Any) -> bool:
-    import enum
-
     origin = typing.get_origin(hint)
     if origin is typing.Annotated:
         return _is_scalar(typing.get_args(hint)[0])
@@ -595,8 +595,6 @@ def _required_processes(
 
 def _detected_modules(cls: type) -> set[str]:
     """Runtime modules the app's code visibly uses through hyperpy's wrappers (`kv.open(...)`)."""
-    import sys
-
     found: set[str] = set()
     module = sys.modules.get(cls.__module__)
     namespace = vars(module) if module is not None else {}

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -97,8 +98,6 @@ class StateField:
 
 def state_fields(cls: type) -> list[StateField]:
     """The persisted fields of an app class; raise DeclarationError for unusable ones."""
-    import typing
-
     try:
         hints = typing.get_type_hints(cls, include_extras=True)
     except NameError as error:

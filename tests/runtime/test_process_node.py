@@ -198,3 +198,11 @@ def test_remote_calls_reach_only_remote_handlers(hyperpy_nodes) -> None:  # type
         "RemoteError:NotExposed:handler Secret is not exposed to remote nodes"
     )
     assert value(there, {"GetCount": None}) == 3
+
+
+def test_runtime_module_wrappers_speak_the_modules_wire_formats(probe: HyperpyNode) -> None:
+    root = "/probe:test.os/files"
+    assert value(probe, {"Files": ["note.txt", "hello vfs"]}) == ["hello vfs", f"{root}/note.txt"]
+    status, body = value(probe, {"Fetch": probe.url + "/our"})
+    assert (status, body) == (200, "fake.dev")
+    assert value(probe, {"Signed": "sign me"}) == [True, False]

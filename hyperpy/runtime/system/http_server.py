@@ -15,6 +15,10 @@ from hyperpy.runtime.types import WsMessageType
 __hyperpy_process__ = "http-server:distro:sys"
 PROCESS = __hyperpy_process__
 
+# Load the built-in MIME table now (the build's pre-initialisation keeps it); a component has no
+# /etc/mime.types to read later anyway.
+mimetypes.init(files=[])
+
 
 async def _action(value: dict[str, object], *, blob: bytes | None = None, mime: str | None = None) -> None:
     action = next(iter(value))

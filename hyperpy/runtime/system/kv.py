@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hyperpy.runtime import jsonwire
-from hyperpy.runtime.codec import codec_for
+from hyperpy.runtime.codec import codec_for, encode_untyped
 from hyperpy.runtime.system import ModuleError, module_request, our_package, tag_of
 
 __hyperpy_process__ = "kv:distro:sys"
@@ -77,10 +77,13 @@ class KvDb:
     async def set_json(
         self, key: bytes | str, value: Any, hint: Any = None, tx_id: int | None = None
     ) -> None:
-        codec = codec_for(hint if hint is not None else type(value))
-        await self.set(
-            key, jsonwire.dumps(codec.encode(value, f"kv[{key!r}]"), has_float=codec.has_float), tx_id
-        )
+        """Store `value` as JSON: encoded as `hint` when given, else by its runtime type."""
+        if hint is None:
+            data = jsonwire.dumps(encode_untyped(value, f"kv[{key!r}]"))
+        else:
+            codec = codec_for(hint)
+            data = jsonwire.dumps(codec.encode(value, f"kv[{key!r}]"), has_float=codec.has_float)
+        await self.set(key, data, tx_id)
 
 
 async def open(db: str, *, timeout: float = 5) -> KvDb:

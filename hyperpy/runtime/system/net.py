@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+# Imported here, not when first used: a component can only import what its pre-initialisation
+# (the build) imported; msgpack's pure-Python fallback is what runs there.
+import msgpack
+
 from hyperpy.runtime.process import current_runtime
 from hyperpy.runtime.system import ModuleError, module_address
 from hyperpy.runtime.types import Address
@@ -23,8 +27,6 @@ def _tag(answer: Any) -> tuple[str | None, Any]:
 
 
 async def _net(value: Any, *, blob: bytes | None = None, timeout: float = 5) -> tuple[Any, Any]:
-    import msgpack  # lazy: pure-Python fallback inside a component
-
     runtime = current_runtime("net")
     reply = await runtime.request(
         module_address(PROCESS), msgpack.packb(value), timeout=timeout, blob=blob, label="net"

@@ -16,14 +16,17 @@ from hyperpy import (
     Result,
     app,
     call,
+    http_client,
     init,
     local,
     log,
+    net,
     our,
     remote,
     source,
     spawn,
     transient,
+    vfs,
 )
 
 
@@ -141,3 +144,26 @@ class Probe:
     @local
     def get_count(self) -> int:
         return self.count
+
+    @local
+    async def files(self, name: str, text: str) -> list[str]:
+        """vfs: write a file in our drive, read it back and list the drive."""
+        drive = await vfs.create_drive("files")
+        await vfs.write(f"{drive}/{name}", text)
+        entries = await vfs.read_dir(drive)
+        return [await vfs.read_text(f"{drive}/{name}"), *(entry.path for entry in entries)]
+
+    @local
+    async def fetch(self, url: str) -> list[Any]:
+        """http-client: GET `url` and answer [status, body text]."""
+        response = await http_client.get(url, timeout=10)
+        return [response.status, response.text()]
+
+    @local
+    async def signed(self, text: str) -> list[bool]:
+        """net: sign with the node key, then verify the right and a tampered message."""
+        signature = await net.sign(text.encode())
+        return [
+            await net.verify(our(), text.encode(), signature),
+            await net.verify(our(), (text + "!").encode(), signature),
+        ]
