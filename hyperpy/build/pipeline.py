@@ -175,6 +175,7 @@ class _Builder:
         self.work = self.work_root  # replaced by this build's own directory in run()
         self.needs: dict[str, InferredNeeds] = {}
         self.host_import_error: str | None = None
+        self.modules: dict[str, tuple[Path, ProcessKind]] = {}
 
     # -- planning ---------------------------------------------------------------------------------
 
@@ -206,7 +207,7 @@ class _Builder:
         return found
 
     def _plan(self) -> tuple[list[_Plan], dict[Path, Path], dict[Path, str]]:
-        modules = self._check_modules()
+        modules = self.modules or self._check_modules()
         site = dependency_site(self.project, self.cache)
         stage = self.cache / "stage"
         if any(kind == "framework" for _file, kind in modules.values()):
@@ -452,7 +453,9 @@ class _Builder:
 
         The lock serializes builds of one project (a test run, `hyperpy dev` and a terminal may
         build the same example at once); without it two builds would swap pkg/ under each other.
+        Missing modules are reported before anything is created in the project.
         """
+        self.modules = self._check_modules()
         self.work_root.mkdir(parents=True, exist_ok=True)
         with _project_lock(self.project.target_dir / "hyperpy" / "build.lock"):
             self.work = Path(tempfile.mkdtemp(prefix="build-", dir=self.work_root))

@@ -131,6 +131,7 @@ def test_missing_process_module_names_the_expected_paths(tmp_path: Path) -> None
     assert str(project / "echo" / "__init__.py") in message
     assert "[tool.hyperpy.processes.echo]" in message
     assert not (project / "pkg").exists() and not (project / "metadata.json").exists()
+    assert not (project / "target").exists()
 
 
 def test_bad_config_shows_file_and_field_path(tmp_path: Path) -> None:
