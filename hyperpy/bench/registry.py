@@ -57,6 +57,7 @@ TargetKind = Literal["ratio_at_most", "ratio_at_least", "ratio_within", "subject
 # Modules whose import registers figures into the default registry (see the module docstring).
 FIGURE_MODULES: tuple[str, ...] = (
     "hyperpy.bench.figures.build",
+    "hyperpy.bench.figures.framework",
     "hyperpy.bench.figures.modules",
     "hyperpy.bench.figures.node",
 )
