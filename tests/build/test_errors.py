@@ -137,7 +137,7 @@ def test_missing_process_module_names_the_expected_paths(tmp_path: Path) -> None
 def test_bad_config_shows_file_and_field_path(tmp_path: Path) -> None:
     project = copy_echo(tmp_path / "echo_raw")
     config = project / "pyproject.toml"
-    config.write_text(config.read_text().replace("public = false", 'public = "no"'))
+    config.write_text(re.sub(r"(?m)^public = (true|false)$", 'public = "no"', config.read_text()))
     with pytest.raises(BuildError) as caught:
         build_project(project, progress=False)
     assert str(caught.value) == (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -62,14 +63,16 @@ def test_rebuild_of_unchanged_sources_is_a_byte_identical_noop(echo_copy: Path) 
 
 def test_config_change_rebuilds_the_package_but_not_the_component(echo_copy: Path) -> None:
     config = echo_copy / "pyproject.toml"
-    config.write_text(config.read_text().replace("public = false", "public = true"))
+    (before,) = parse_manifest((echo_copy / "pkg" / "manifest.json").read_bytes())
+    flipped = str(not before.public).lower()
+    config.write_text(re.sub(r"(?m)^public = (true|false)$", f"public = {flipped}", config.read_text()))
     assert stale_processes(echo_copy) == []
     result = build_project(echo_copy, progress=False)
     assert result.built == []
     (entry,) = parse_manifest((echo_copy / "pkg" / "manifest.json").read_bytes())
-    assert entry.public is True
+    assert entry.public is (not before.public)
     manifest_in_zip = zipfile.ZipFile(result.zip_path).read("manifest.json")
-    assert json.loads(manifest_in_zip)[0]["public"] is True
+    assert json.loads(manifest_in_zip)[0]["public"] is (not before.public)
 
 
 def test_source_and_wit_changes_make_the_process_stale(echo_copy: Path) -> None:
