@@ -8,12 +8,14 @@ The per-process summary shows each process's effective capabilities and where ea
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
 
-from hyperpy.build.errors import BuildError
-from hyperpy.build.pipeline import BuildResult, build_project
+if TYPE_CHECKING:  # the pipeline (pydantic, rich) is imported when the command runs, not at CLI start
+    from rich.console import Console
+
+    from hyperpy.build.pipeline import BuildResult
 
 
 def _summary(result: BuildResult, console: Console) -> None:
@@ -43,6 +45,11 @@ def _summary(result: BuildResult, console: Console) -> None:
 @click.option("--quiet", "-q", is_flag=True, help="Print only the zip path and sha256.")
 def build_command(directory: Path, jobs: int | None, quiet: bool) -> None:
     """Build the package project in DIRECTORY (default: .) into pkg/ and target/<package>:<publisher>.zip."""
+    from rich.console import Console
+
+    from hyperpy.build.errors import BuildError
+    from hyperpy.build.pipeline import build_project
+
     console = Console(stderr=True)
     try:
         result = build_project(directory, jobs=jobs, progress=not quiet)
