@@ -23,7 +23,6 @@ from typing import Any
 from hyperpy.node.contracts import KernelMessage, RuntimeModule
 from hyperpy.node.install import (
     InstalledPackage,
-    InstallError,
     apply_package,
     prepare_package,
     unpack_package,
