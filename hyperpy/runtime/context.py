@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from hyperpy.runtime.types import Address, Blob
 
 if TYPE_CHECKING:
+    from hyperpy.runtime.host import Incoming
     from hyperpy.runtime.process import Answerable, ProcessRuntime
     from hyperpy.runtime.routing import HttpRequest
 
@@ -29,10 +30,15 @@ class RequestContext:
     kind: str  # "http", "local", "remote", "ws", "timer", "init"
     answer_to: Answerable | None = None
     http: HttpRequest | None = None
-    blob: Blob | None = None
+    message: Incoming | None = None
     response_status: int = 200
     response_headers: dict[str, str] = field(default_factory=dict)
     _source: Address | None = None
+
+    @property
+    def blob(self) -> Blob | None:
+        """The blob of the message being handled (fetched from the kernel on first use)."""
+        return self.runtime.host.blob_of(self.message) if self.message is not None else None
 
     @property
     def source(self) -> Address:

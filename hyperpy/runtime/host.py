@@ -21,8 +21,10 @@ class Incoming:
     """One message from `receive()`, flattened.
 
     `kind` is "request", "response" or "error" (a send error for one of our requests: `error_kind`
-    is "timeout" or "offline", `source` the target we tried, `body` the request we sent). `blob` is
-    read eagerly, because it is only available until the next message arrives.
+    is "timeout" or "offline", `source` the target we tried, `body` the request we sent). Read the
+    blob with `Host.blob_of(message)`: it is fetched on first use (a host call most requests never
+    need), which must happen before the next message arrives; the runtime fetches it up front
+    whenever a handler might need it later (async handlers, HTTP, WebSocket, call replies).
     """
 
     kind: str
@@ -34,9 +36,14 @@ class Incoming:
     expects_response: int | None
     inherit: bool
     context: bytes | None
-    blob: Blob | None
+    blob: Blob | object | None
     error_kind: str | None = None
     capabilities: list[Any] | None = None
+    turn: int = 0
+
+
+UNREAD = object()
+"""`Incoming.blob` before `Host.blob_of` fetched it."""
 
 
 class Host:
@@ -58,6 +65,7 @@ class Host:
         self._message_request = standard.Message_Request
         self._timeout_kind = standard.SendErrorKind.TIMEOUT
         self._wit_addresses: dict[Address, Any] = {}
+        self._turn = 0
         self.our = Address.parse(our) if our else self.address_of(standard.our())
 
     # --- identity and conversions -----------------------------------------------------------------
@@ -85,6 +93,7 @@ class Host:
 
     def receive(self) -> Incoming:
         """Block for the next message. Send errors come back as `kind == "error"`, never raised."""
+        self._turn += 1
         try:
             source, message = self._receive()
         except self._err_type as failure:
@@ -105,8 +114,6 @@ class Host:
                 blob=None,
                 error_kind="timeout" if error.kind == self._timeout_kind else "offline",
             )
-        blob = self._get_blob()
-        received_blob = Blob(bytes(blob.bytes), blob.mime) if blob is not None else None
         process = source.process
         source_process = f"{process.process_name}:{process.package_name}:{process.publisher_node}"
         if isinstance(message, self._message_request):
@@ -121,9 +128,10 @@ class Host:
                 request.expects_response,
                 request.inherit,
                 None,
-                received_blob,
+                UNREAD,
                 None,
                 request.capabilities,
+                self._turn,
             )
         response, context = message.value
         return Incoming(
@@ -136,10 +144,24 @@ class Host:
             None,
             response.inherit,
             context,
-            received_blob,
+            UNREAD,
             None,
             response.capabilities,
+            self._turn,
         )
+
+    def blob_of(self, message: Incoming) -> Blob | None:
+        """The message's blob, fetched from the kernel on first use (None once a newer message
+        has arrived without the blob having been fetched: the kernel has replaced it)."""
+        blob = message.blob
+        if blob is UNREAD:
+            blob = None
+            if message.turn == self._turn:
+                raw = self._get_blob()
+                if raw is not None:
+                    blob = Blob(bytes(raw.bytes), raw.mime)
+            message.blob = blob
+        return blob  # type: ignore[return-value]
 
     def send_request(
         self,

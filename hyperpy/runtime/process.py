@@ -387,7 +387,12 @@ class ProcessRuntime:
                 )
             return
         future.set_result(
-            Reply(message.body, message.blob, message.metadata, self.host.address_of(message.source))
+            Reply(
+                message.body,
+                self.host.blob_of(message),
+                message.metadata,
+                self.host.address_of(message.source),
+            )
         )
 
     def _on_request(self, message: Incoming) -> None:
@@ -443,7 +448,7 @@ class ProcessRuntime:
                 message,
             )
             return
-        context = RequestContext(self, message.source, handler.spec.name, kind, answer_to, blob=message.blob)
+        context = RequestContext(self, message.source, handler.spec.name, kind, answer_to, message=message)
         self._start(handler, context, arguments)
 
     def _handler_list(self, local: bool) -> str:
@@ -469,7 +474,8 @@ class ProcessRuntime:
             return False
         ((kind, payload),) = parsed.items()
         if kind == "Http" and isinstance(payload, dict):
-            body = message.blob.bytes if message.blob is not None else b""
+            blob = self.host.blob_of(message)
+            body = blob.bytes if blob is not None else b""
             self._on_http(parse_http_request(payload, body, self.our_process), message, answer_to)
             return True
         if kind == "WebSocketOpen" and isinstance(payload, dict):
@@ -495,7 +501,7 @@ class ProcessRuntime:
             return
         handler = self.handlers[match.handler.name]
         context = RequestContext(
-            self, message.source, handler.spec.name, "http", answer_to, http=request, blob=message.blob
+            self, message.source, handler.spec.name, "http", answer_to, http=request, message=message
         )
         self._start(handler, context, match.arguments)
 
@@ -529,7 +535,8 @@ class ProcessRuntime:
         except ValueError:
             self.log(1, f"ignored a WebSocket frame of unknown type {payload.get('message_type')!r}")
             return
-        data = message.blob.bytes if message.blob is not None else b""
+        blob = self.host.blob_of(message)
+        data = blob.bytes if blob is not None else b""
         if message_type is WsMessageType.PING:
             ws_push(channel, data, WsMessageType.PONG)
             return
@@ -545,7 +552,7 @@ class ProcessRuntime:
         arguments = dict(zip(names, (channel, message_type, data), strict=False))
         self._start(
             handler,
-            RequestContext(self, message.source, handler.spec.name, "ws", blob=message.blob),
+            RequestContext(self, message.source, handler.spec.name, "ws", message=message),
             arguments,
         )
 
@@ -591,6 +598,8 @@ class ProcessRuntime:
                 self._finish(handler, context, result, None)
                 return None
             awaitable = result
+        if context.message is not None:
+            self.host.blob_of(context.message)  # the task may ask after the next message arrived
         task_context = contextvars.copy_context()
         task_context.run(current_request.set, context)
         coro = self._run_handler(handler, context, positional, keyword, awaitable)

@@ -206,3 +206,16 @@ def test_runtime_module_wrappers_speak_the_modules_wire_formats(probe: HyperpyNo
     status, body = value(probe, {"Fetch": probe.url + "/our"})
     assert (status, body) == (200, "fake.dev")
     assert value(probe, {"Signed": "sign me"}) == [True, False]
+
+
+def test_blobs_travel_both_ways(probe: HyperpyNode) -> None:
+    def with_blob(body: Any, blob: bytes) -> Any:
+        response = probe.node.inject(PROBE, json.dumps(body), blob=blob, expects_response=10, source=PEER)
+        assert response is not None
+        return json.loads(response.body), response.blob
+
+    assert with_blob({"BlobSize": None}, b"12345") == (5, None)
+    assert with_blob({"BlobAfterAwait": None}, b"still here") == ("still here", None)
+    answer, blob = with_blob({"ReverseBlob": None}, b"abc")
+    assert answer == 3 and blob is not None and bytes(blob.bytes) == b"cba"
+    assert value(probe, {"RelayBlob": [PEER, "hello"]}) == [5, "olleh"]

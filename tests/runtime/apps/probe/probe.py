@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,9 +15,12 @@ from hyperpy import (
     Ok,
     RemoteError,
     Result,
+    WithBlob,
     app,
     call,
+    call_raw,
     http_client,
+    incoming_blob,
     init,
     local,
     log,
@@ -144,6 +148,34 @@ class Probe:
     @local
     def get_count(self) -> int:
         return self.count
+
+    @local
+    def blob_size(self) -> int:
+        """Reads the request's blob synchronously."""
+        blob = incoming_blob()
+        return len(blob.bytes) if blob is not None else -1
+
+    @local
+    async def blob_after_await(self) -> str:
+        """Reads the request's blob after other messages may have arrived."""
+        await asyncio.sleep(0.05)
+        blob = incoming_blob()
+        return blob.bytes.decode() if blob is not None else "no blob"
+
+    @local
+    @remote
+    def reverse_blob(self) -> WithBlob[int]:
+        """Answers the blob's length, and the blob reversed as the answer's blob."""
+        blob = incoming_blob()
+        data = blob.bytes if blob is not None else b""
+        return WithBlob(len(data), data[::-1], "application/octet-stream")
+
+    @local
+    async def relay_blob(self, target: str, text: str) -> list[Any]:
+        """Sends a blob with a call and answers [the reply's JSON, the reply's blob as text]."""
+        reply = await call_raw(target, "reverse_blob", blob=text.encode())
+        returned = reply.blob.bytes.decode() if reply.blob is not None else None
+        return [json.loads(reply.body), returned]
 
     @local
     async def files(self, name: str, text: str) -> list[str]:
