@@ -34,6 +34,7 @@ from hyperpy import (
     spawn,
     ws,
     ws_broadcast,
+    ws_close,
     ws_open,
     ws_push,
 )
@@ -90,6 +91,10 @@ class Chat:
     @ws_open
     def client_connected(self, channel_id: int, path: str) -> None:
         ws_push(channel_id, json.dumps({"partners": self.partners()}))
+
+    @ws_close
+    def client_left(self, channel_id: int) -> None:
+        log(f"web client left (channel {channel_id})", verbosity=1)
 
     @ws
     def client_frame(self, channel_id: int, message_type: WsMessageType, data: bytes) -> None:

@@ -79,5 +79,6 @@ def test_http_send_and_websocket_push(pair: tuple[HyperpyNode, HyperpyNode]) -> 
         assert json.loads(socket.recv(timeout=20)) == {"sent": 2}
         socket.send("not json")
         assert "error" in json.loads(socket.recv(timeout=10))
+    second.wait_for_output("chat: web client left", timeout=10)  # the @ws_close hook ran
     texts = [m["text"] for m in first.request_json(CHAT, {"History": "fake2.dev"})]
     assert texts == ["over http", "from the browser"]
