@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar, overload
 
 from hyperpy.runtime.errors import DeclarationError
-from hyperpy.runtime.state import EveryMessage, SavePolicy
+from hyperpy.runtime.state import OnDiff, SavePolicy
 
 F = TypeVar("F", bound=Callable[..., Any])
 C = TypeVar("C", bound=type)
@@ -76,7 +76,7 @@ class AppSettings:
     ui_authenticated: bool = True
     endpoints: tuple[HttpEndpoint | WsEndpoint, ...] | None = None
     authenticated: bool = True
-    save: SavePolicy = field(default_factory=EveryMessage)
+    save: SavePolicy = field(default_factory=OnDiff)
     state_version: int = 1
     uses: tuple[str, ...] = ()
     request_networking: bool | None = None
@@ -278,7 +278,8 @@ def app(
     * `ui`: folder of the package (e.g. "ui") served at the app's root; `True` means "ui";
     * `endpoints`: explicit `HttpEndpoint`/`WsEndpoint` bindings; default: inferred from handlers;
     * `authenticated`: default for inferred bindings (the node's login cookie is required);
-    * `save`: `Never()`, `EveryMessage()` (default), `EveryNMessage(n)`, `EveryNSeconds(n)`, `OnDiff()`;
+    * `save`: `OnDiff()` (default: write after a message that changed the state), `Never()`,
+      `EveryMessage()`, `EveryNMessage(n)`, `EveryNSeconds(n)`;
     * `state_version` with `@migrate(from_version=...)` functions for schema upgrades;
     * `uses`: runtime modules the app talks to that cannot be detected ("kv", "sqlite", ...);
     * `request_networking`: defaults to True when the app has `@remote` handlers;
@@ -295,7 +296,7 @@ def app(
         ui_authenticated=ui_authenticated,
         endpoints=tuple(endpoints) if endpoints is not None else None,
         authenticated=authenticated,
-        save=save if save is not None else EveryMessage(),
+        save=save if save is not None else OnDiff(),
         state_version=state_version,
         uses=tuple(uses),
         request_networking=request_networking,

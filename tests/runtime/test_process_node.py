@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import json
 import threading
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -124,18 +127,26 @@ def test_answer_ready_in_another_requests_turn_still_reaches_its_requester(probe
     assert results == {"wait": "go signalled"}
 
 
-def test_many_concurrent_requests_each_get_their_own_answer(probe: HyperpyNode) -> None:
+def test_many_concurrent_requests_each_get_their_own_answer_and_source(probe: HyperpyNode) -> None:
     answers: dict[int, Any] = {}
+    sources = [PEER, "timer:distro:sys"]  # probe grants timer messaging, so it can be a client too
 
     def one(index: int) -> None:
-        answers[index] = value(probe, {"SlowEcho": [f"r{index}", 0.05 * (index % 4)]}, timeout=20)
+        sender = sources[index % 2]
+        body = json.dumps({"SlowEcho": [f"r{index}", 0.05 * (index % 4)]})
+        response = probe.node.inject(PROBE, body, expects_response=20, source=sender)
+        answers[index] = json.loads(response.body) if response is not None else None
 
     threads = [threading.Thread(target=one, args=(index,)) for index in range(24)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(30)
-    assert answers == {index: f"r{index} from fake.dev@{PEER} / fake.dev@{PEER}" for index in range(24)}
+    expected = {}
+    for index in range(24):
+        sender = f"fake.dev@{sources[index % 2]}"
+        expected[index] = f"r{index} from {sender} / {sender}"
+    assert answers == expected
 
 
 def test_state_changed_after_an_await_is_saved_when_the_handler_finishes(probe: HyperpyNode) -> None:
@@ -219,3 +230,32 @@ def test_blobs_travel_both_ways(probe: HyperpyNode) -> None:
     answer, blob = with_blob({"ReverseBlob": None}, b"abc")
     assert answer == 3 and blob is not None and bytes(blob.bytes) == b"cba"
     assert value(probe, {"RelayBlob": [PEER, "hello"]}) == [5, "olleh"]
+
+
+def test_typed_proxy_and_fire_and_forget_send(probe: HyperpyNode) -> None:
+    assert value(probe, {"ViaProxy": [PEER, 4]}) == 4
+    assert value(probe, {"Notify": [PEER, 3]}) is True
+    deadline = time.monotonic() + 15
+    while value(probe, {"GetCount": None}, process=PEER) != 7:
+        assert time.monotonic() < deadline, "the fire-and-forget increment never arrived"
+        time.sleep(0.05)
+
+
+def test_http_errors_statuses_headers_and_raw_responses(probe: HyperpyNode) -> None:
+    base = f"{probe.url}/{PROBE}"
+
+    def get(path: str) -> tuple[int, dict[str, str], bytes]:
+        request = urllib.request.Request(base + path, headers={"User-Agent": "probe-test"})
+        try:
+            with urllib.request.urlopen(request, timeout=20) as answer:
+                return answer.status, dict(answer.headers), answer.read()
+        except urllib.error.HTTPError as error:
+            return error.code, dict(error.headers), error.read()
+
+    status, headers, body = get("/fail")
+    assert (status, body) == (500, b"RuntimeError: kaput")
+    status, headers, body = get("/teapot")
+    assert (status, json.loads(body), headers["X-Tea"]) == (418, {"reason": "short and stout"}, "earl grey")
+    assert headers["Content-Type"] == "application/json"
+    status, headers, body = get("/whoami")
+    assert (status, body, headers["Content-Type"]) == (202, b"GET probe-test", "text/plain; charset=utf-8")

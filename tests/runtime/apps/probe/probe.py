@@ -5,21 +5,27 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 from hyperpy import (
     CallOffline,
     CallTimeout,
     Err,
     EveryMessage,
+    Header,
+    HTTPError,
     Ok,
+    Proxy,
     RemoteError,
+    Response,
     Result,
     WithBlob,
     app,
     call,
     call_raw,
+    http,
     http_client,
+    http_request,
     incoming_blob,
     init,
     local,
@@ -27,6 +33,8 @@ from hyperpy import (
     net,
     our,
     remote,
+    send,
+    set_response_status,
     source,
     spawn,
     transient,
@@ -40,7 +48,7 @@ class Tally:
     total: int = 0
 
 
-@app(name="probe", save=EveryMessage())
+@app(name="probe", save=EveryMessage(), authenticated=False)
 class Probe:
     count: int = 0
     tallies: list[Tally] = field(default_factory=list)
@@ -148,6 +156,30 @@ class Probe:
     @local
     def get_count(self) -> int:
         return self.count
+
+    @local
+    async def via_proxy(self, target: str, by: int) -> int:
+        """Typed proxy: argument and result types come from the Probe class."""
+        return await Proxy(target, Probe, timeout=5).increment(by)
+
+    @local
+    def notify(self, target: str, by: int) -> bool:
+        """Fire-and-forget: the target increments, nobody answers."""
+        send(target, "increment", by)
+        return True
+
+    @http(method="GET", path="/fail")
+    def fail_over_http(self) -> int:
+        raise RuntimeError("kaput")
+
+    @http(method="GET", path="/teapot")
+    def teapot(self) -> str:
+        raise HTTPError(418, {"reason": "short and stout"}, {"X-Tea": "earl grey"})
+
+    @http(method="GET", path="/whoami")
+    def whoami(self, agent: Annotated[str, Header("user-agent")] = "?") -> Response:
+        set_response_status(202)
+        return Response.text(f"{http_request().method} {agent}")
 
     @local
     def blob_size(self) -> int:
