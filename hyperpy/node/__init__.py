@@ -3,14 +3,13 @@
 The public API is `Node` and `Emulator` (see docs/node.md); everything else is reached through them.
 """
 
+from hyperpy.node.install import InstalledPackage, InstallError
 from hyperpy.node.node import (
     Emulator,
     InjectError,
     InjectOffline,
     InjectResponse,
     InjectTimeout,
-    InstalledPackage,
-    InstallError,
     Node,
     ProcessInfo,
 )
