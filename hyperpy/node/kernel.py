@@ -298,36 +298,40 @@ class Kernel:
     # ======================================================================================== boot
 
     async def _boot(self) -> None:
+        # No table writes until the whole table is back in memory (a module granting caps while it
+        # starts must not persist a table without the userspace rows): `_persist_now` below clears it.
+        self._persist_scheduled = True
+        table, problems = self._table_file.load()
+        for problem in problems:
+            self.printout(0, problem)
         runtime_ids = [KERNEL_PROCESS_ID, *(m.process_id for m in self._modules)]
         runtime_caps = [
             messaging_cap(self.name, pid) for pid in (KERNEL_PROCESS_ID, NET_PROCESS_ID, *runtime_ids)
         ]
         runtime_caps.append(network_cap(self.name))
-        self._entries[KERNEL_PROCESS_ID] = ProcessEntry(
-            KERNEL_PROCESS_ID, "", None, OnExit_Restart(), False, _cap_dict(runtime_caps)
+        self._entries[KERNEL_PROCESS_ID] = self._runtime_entry(
+            KERNEL_PROCESS_ID, False, runtime_caps, table.pop(KERNEL_PROCESS_ID, None)
         )
         for module in self._modules:
-            self._entries[module.process_id] = ProcessEntry(
-                module.process_id,
-                "",
-                None,
-                OnExit_Restart(),
-                module.public,
-                _cap_dict(runtime_caps),
-                module=module,
+            self._entries[module.process_id] = self._runtime_entry(
+                module.process_id, module.public, runtime_caps, table.pop(module.process_id, None), module
             )
         for module in self._modules:
             await module.start(self.services)
 
-        table, problems = self._table_file.load()
-        for problem in problems:
-            self.printout(0, problem)
         boot_requests: list[KernelMessage] = []
         for process_id, row in table.items():
             if not is_hypermap_safe(process_id):
                 self.printout(0, f"bootstrap: removing non-Hypermap-safe process {process_id}")
                 continue
             if process_id in self._entries:
+                continue
+            if not row.wasm_bytes_handle:
+                self.printout(
+                    2,
+                    f"kernel: {process_id} is not a runtime module of this node; "
+                    "dropping its persisted capabilities",
+                )
                 continue
             code = self._read_code(process_id, row.wasm_bytes_handle)
             if code is None:
@@ -343,12 +347,39 @@ class Kernel:
                 _cap_dict(row.capabilities),
                 instance=ProcessInstance(code),
             )
-        for entry in self._entries.values():
-            self._issued.update(key for key, cap in entry.caps.items() if cap.issuer.node == self.name)
+        self._index_restored_capabilities()
         self._persist_now()
         for message in boot_requests:
             self._route(message)
         self._booted()
+
+    def _runtime_entry(
+        self,
+        process_id: ProcessId,
+        public: bool,
+        runtime_caps: list[Capability],
+        row: PersistedProcess | None,
+        module: RuntimeModule | None = None,
+    ) -> ProcessEntry:
+        """The kernel's or a runtime module's row: Hyperdrive's runtime caps plus whatever it held
+        before the reboot (e.g. messaging caps that non-public processes granted it), as Hyperdrive's
+        bootstrap extends the persisted row instead of replacing it."""
+        caps = _cap_dict(row.capabilities) if row is not None else {}
+        caps.update(_cap_dict(runtime_caps))
+        return ProcessEntry(process_id, "", None, OnExit_Restart(), public, caps, module=module)
+
+    def _index_restored_capabilities(self) -> None:
+        """Index every restored cap by issuer, as `add_capabilities` does for new ones.
+
+        Why: KillProcess revokes what the killed process issued through this index. Hyperdrive keeps
+        its reverse index in memory only, so after a reboot it forgets grants made before; here a
+        grant is revoked by KillProcess whenever it was made (a documented difference).
+        """
+        for holder, entry in self._entries.items():
+            for key, cap in entry.caps.items():
+                self._reverse_caps.setdefault(cap.issuer.process, {}).setdefault(holder, []).append(key)
+                if cap.issuer.node == self.name:
+                    self._issued.add(key)
 
     def _read_code(self, process_id: ProcessId, handle: str) -> bytes | None:
         path = self.home / "vfs" / handle.lstrip("/")
@@ -422,11 +453,13 @@ class Kernel:
         self.loop.call_soon(self._persist_now)
 
     def _persist_now(self) -> None:
+        """Write every row that Hyperdrive persists: all holders whose on_exit is not None (userspace
+        processes, runtime modules, the kernel), plus Restart processes waiting out their backoff."""
         self._persist_scheduled = False
         table = {
             pid: entry.persisted()
             for pid, entry in self._entries.items()
-            if entry.instance is not None and not isinstance(entry.on_exit, OnExit_None_)
+            if not isinstance(entry.on_exit, OnExit_None_)
         }
         for pid, pending in self._pending_restarts.items():
             table.setdefault(pid, pending.row)
@@ -436,7 +469,9 @@ class Kernel:
             self.printout(0, f"kernel: couldn't persist the process table: {exc}")
 
     def _persist_if_kept(self, entry: ProcessEntry) -> None:
-        if entry.instance is not None and not isinstance(entry.on_exit, OnExit_None_):
+        """Caps of every kept holder are persisted: processes, runtime modules and the kernel itself
+        (Hyperdrive's process map holds them all), so grants survive a reboot."""
+        if not isinstance(entry.on_exit, OnExit_None_):
             self._persist_soon()
 
     # ================================================================================ capabilities

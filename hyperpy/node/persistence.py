@@ -7,7 +7,9 @@ power cut. `state:distro:sys` uses the same writer for process state.
 
 The table holds what Hyperdrive's `PersistedProcess` holds — wasm handle, wit version, on_exit,
 capabilities and the public flag — for every process whose on_exit is not None (Hyperdrive never
-persists those).
+persists those). Like Hyperdrive's process map it also holds the kernel and the runtime modules, with
+an empty wasm handle: their capabilities (e.g. the messaging cap a non-public process granted
+http-server) must survive a reboot too. At boot the kernel adds its runtime caps to those rows.
 """
 
 from __future__ import annotations

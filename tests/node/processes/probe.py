@@ -116,6 +116,7 @@ class Probe:
     def __init__(self, our):
         self.our = our
         self.name = our.split("@")[1].split(":")[0]
+        self.other_requests_op = None  # set by the `serve` op
 
     def say(self, message, verbosity=0):
         standard.print_to_terminal(verbosity, f"probe {self.name}: {message}")
@@ -144,6 +145,12 @@ class Probe:
     def op_seq(self, op):
         for step in op["ops"]:
             self.run(step)
+
+    def op_serve(self, op):
+        """Run `op["op_for_others"]` for every later request that carries no op (e.g. HTTP from
+        http-server, answered with `{"op": "reply", "body": {"status": 200, ...}, "blob": ...}`)."""
+        self.other_requests_op = op["op_for_others"]
+        self.reply("ok")
 
     def op_print(self, op):
         self.say(op.get("text", ""), op.get("verbosity", 0))
@@ -261,6 +268,8 @@ class Probe:
             op = parse(request.body)
             if op is not None and "op" in op:
                 self.run(op)
+            elif self.other_requests_op is not None:
+                self.run(self.other_requests_op)
             return
         response, context = message.value
         self.say(
