@@ -148,3 +148,12 @@ def test_get_api_apis_and_uninstall_through_the_app_store(hyperpy_node, built_ec
     assert json.loads(apis.body_text()) == {"ApisResponse": {"apis": [package_id]}}
     assert json.loads(removed.body_text()) == {"UninstallResponse": "Success"}
     assert hyperpy_node.process(ECHO) is None
+
+
+def test_inject_with_node_reaches_a_process_on_another_node(hyperpy_nodes) -> None:
+    a, b = hyperpy_nodes("fake.dev", "fake2.dev")
+    b.install(ECHO_PROJECT, mode="native")
+
+    result = inject(a.url, ECHO, "across the network", node="fake2.dev")
+
+    assert result.body_text() == "across the network"
