@@ -43,8 +43,12 @@ def _print_result(result: InjectResult, blob_out: Path | None) -> None:
     if result.reply is None:
         click.echo(f"sent (HTTP {result.status}); no response requested")
         return
+    body = result.reply.body_bytes()
     try:
-        click.echo(result.body_text())
+        click.echo(body.decode())
+    except UnicodeDecodeError:
+        click.echo(f"(the response body is {len(body)} bytes of binary data: {body[:32].hex()}...)")
+    try:
         blob = result.blob()
     except ControlError as error:
         raise click.ClickException(str(error)) from None

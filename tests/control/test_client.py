@@ -283,3 +283,12 @@ def test_cli_start_package_installs_a_project(recording_node, tmp_path: Path) ->
 
     assert result.exit_code == 0, result.output
     assert "installed echo:template.os" in result.output
+
+
+def test_cli_inject_shows_a_binary_body_without_failing(recording_node) -> None:
+    recording_node.reply(b"\xff\x00binary")
+
+    result = CliRunner().invoke(main, ["inject", "a:b:c", "{}", "--url", recording_node.url])
+
+    assert result.exit_code == 0, result.output
+    assert "8 bytes of binary data: ff0062696e617279" in result.output
