@@ -28,9 +28,7 @@ published metadata; the emulator has no chain, so it installs anyway and says so
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Protocol
 
@@ -54,6 +52,7 @@ from hyperpy.node.control.wire import (
 )
 from hyperpy.node.install import package_drive_dir
 from hyperpy.node.modules.base import ModuleBase, request_of
+from hyperpy.node.persistence import atomic_write
 from hyperpy.node.wit_types import LazyLoadBlob, PackageId, ProcessId
 from hyperpy.package.archive import PackageZip, PackageZipError, sha256_bytes
 from hyperpy.package.manifest import ManifestError, parse_manifest
@@ -72,20 +71,6 @@ class PackageHost(Protocol):
     async def kill(self, process_id: ProcessId) -> bool:
         """KillProcess with revoke; False when there was no such process."""
         ...
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 class AppStore(ModuleBase):
@@ -141,9 +126,9 @@ class AppStore(ModuleBase):
         version_hash = sha256_bytes(blob.bytes)
         directory = self.downloads_dir(package_id)
         try:
-            await asyncio.to_thread(_write_atomically, directory / f"{version_hash}.zip", blob.bytes)
+            await asyncio.to_thread(atomic_write, directory / f"{version_hash}.zip", blob.bytes)
             if manifest is not None:
-                await asyncio.to_thread(_write_atomically, directory / f"{version_hash}.json", manifest)
+                await asyncio.to_thread(atomic_write, directory / f"{version_hash}.json", manifest)
         except OSError as error:
             self.log(0, f"app-store: NewPackage {package_id}: could not store the zip: {error}")
             return NewPackageResponse.INSTALL_FAILED
