@@ -5,61 +5,18 @@ A module that defines `WitWorld` (a class with `init(self, our)`, as kit's Pytho
 generates a small entry module `WitWorld = hyperpy.runtime.entry.world_class(<module>)`, so the
 user's module never mentions componentize-py's bindings.
 
-The decision is made from the source text, without importing the module on the host: the module may
-use syntax of the guest's newer CPython, and its top level runs during pre-init anyway.
-
-For framework apps the build also asks the framework which system processes the app needs
-(`hyperpy.runtime.spec.app_spec(module)`), to infer capabilities, using the module the API WIT
-generator imported on the host.
+Which kind a module is, and what a framework app needs (for capability inference), is decided in
+`hyperpy.package.process_module`, shared with the node's native installs so both write the same
+manifest.
 """
 
 from __future__ import annotations
 
-import ast
 import importlib.util
-import re
-from pathlib import Path
-from types import ModuleType
-from typing import Literal
 
 from hyperpy.build.content_tree import ContentTree
-from hyperpy.package.project import InferredNeeds
 
-ProcessKind = Literal["raw", "framework"]
 FRAMEWORK_ENTRY_MODULE = "hyperpy.runtime.entry"
-_WITWORLD_TEXT = re.compile(
-    r"^(class\s+WitWorld\b|WitWorld\s*[:=]|from\s+\S+\s+import\s+.*\bWitWorld\b)", re.M
-)
-
-
-def _defines_witworld(tree: ast.Module) -> bool:
-    for node in tree.body:
-        if isinstance(node, ast.ClassDef) and node.name == "WitWorld":
-            return True
-        if isinstance(node, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id == "WitWorld" for t in node.targets
-        ):
-            return True
-        if (
-            isinstance(node, ast.AnnAssign)
-            and isinstance(node.target, ast.Name)
-            and node.target.id == "WitWorld"
-        ):
-            return True
-        if isinstance(node, ast.ImportFrom) and any((a.asname or a.name) == "WitWorld" for a in node.names):
-            return True
-    return False
-
-
-def process_kind(module_file: Path) -> ProcessKind:
-    """ "raw" if the module defines WitWorld at top level, else "framework"."""
-    source = module_file.read_text(encoding="utf-8", errors="replace")
-    try:
-        raw = _defines_witworld(ast.parse(source, filename=str(module_file)))
-    except SyntaxError:
-        # Newer syntax than the host understands (or a real error, which pre-init will report).
-        raw = bool(_WITWORLD_TEXT.search(source))
-    return "raw" if raw else "framework"
 
 
 def entry_module_name(process: str) -> str:
@@ -81,14 +38,3 @@ def entry_tree(process: str, user_module: str) -> ContentTree:
     tree = ContentTree()
     tree.add(f"{entry_module_name(process)}.py", text.encode())
     return tree
-
-
-def framework_needs(module: ModuleType) -> InferredNeeds:
-    """What the framework app in `module` needs from the system (for capability inference)."""
-    from hyperpy.runtime.spec import app_spec
-
-    spec = app_spec(module)
-    processes: set[str] = getattr(spec, "required_processes", set())
-    return InferredNeeds(
-        frozenset(str(p) for p in processes), bool(getattr(spec, "request_networking", False))
-    )

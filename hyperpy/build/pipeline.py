@@ -39,14 +39,7 @@ from hyperpy.build.componentize import (
 )
 from hyperpy.build.content_tree import ContentTree, sha256_of
 from hyperpy.build.dependencies import dependency_site, guest_requirements, requirements_key
-from hyperpy.build.entry import (
-    ProcessKind,
-    entry_module_name,
-    entry_tree,
-    framework_available,
-    framework_needs,
-    process_kind,
-)
+from hyperpy.build.entry import entry_module_name, entry_tree, framework_available
 from hyperpy.build.errors import BuildError, GuestPaths, translate_componentize_failure
 from hyperpy.build.guest_path import imports_hyperpy, project_sources, runtime_tree
 from hyperpy.build.progress import BuildReporter, reporter
@@ -54,6 +47,12 @@ from hyperpy.build.world import world_spec
 from hyperpy.package.archive import deflate, sha256_file, zip_directory_bytes
 from hyperpy.package.manifest import MANIFEST_FILE, ManifestEntry, manifest_json
 from hyperpy.package.metadata import MetadataError, MetadataPlan, plan_metadata
+from hyperpy.package.process_module import (
+    ProcessKind,
+    framework_needs,
+    missing_module_problem,
+    process_kind,
+)
 from hyperpy.package.project import (
     NO_NEEDS,
     EffectiveCapability,
@@ -185,12 +184,7 @@ class _Builder:
         for process in self.project.processes:
             module_file = self.project.module_path(process)
             if module_file is None:
-                candidates = " or ".join(str(p) for p in self.project.module_candidates(process))
-                problems.append(
-                    f"process {process.name!r}: module {process.module!r} not found: expected {candidates} "
-                    f'(or set module = "..." in [tool.hyperpy.processes.{process.name}] of '
-                    f"{self.project.config_file})"
-                )
+                problems.append(missing_module_problem(self.project, process))
                 continue
             kind = process_kind(module_file)
             if kind == "framework" and not framework_available():
