@@ -9,8 +9,9 @@ then per process its manifest grants and RunProcess. Like the app store there is
 kernel phase has begun (it only fails if the kernel refuses, which validation makes unlikely).
 
 Sources: zip bytes, a `.zip` path, a built `pkg/` directory, or a project directory (its `pkg/`, or —
-native mode only — its `[tool.hyperpy]` config when it has not been built yet). Directories are zipped
-with kit's deterministic writer, so `version_hash` equals what `hyperpy build` reports.
+native mode only — its `[tool.hyperpy]` config when it has not been built yet, planned into the
+manifest the build would write, inferred capabilities included). Directories are zipped with kit's
+deterministic writer, so `version_hash` equals what `hyperpy build` reports.
 """
 
 from __future__ import annotations
@@ -18,15 +19,17 @@ from __future__ import annotations
 import hashlib
 import secrets
 import shutil
+import sys
 import tempfile
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from hyperpy.node.kernel_json import on_exit_from_json, serde_json_text
-from hyperpy.node.runners.native import NativeLoadError, NativeModuleRef
+from hyperpy.node.runners.native import NativeLoadError, NativeModuleRef, import_fresh
 from hyperpy.node.well_known import KERNEL_PROCESS_ID, drive_caps, messaging_cap, network_cap
 from hyperpy.node.wit_types import Address, Capability, PackageId, ProcessId
 from hyperpy.package.archive import PackageZip, PackageZipError, deflate, sha256_bytes, zip_directory_bytes
@@ -39,7 +42,14 @@ from hyperpy.package.manifest import (
     parse_manifest,
 )
 from hyperpy.package.metadata import MetadataError, parse_metadata
-from hyperpy.package.project import Project, ProjectConfigError, load_project, manifest_entries
+from hyperpy.package.process_module import framework_needs, missing_module_problem, process_kind
+from hyperpy.package.project import (
+    InferredNeeds,
+    Project,
+    ProjectConfigError,
+    load_project,
+    manifest_entries,
+)
 
 if TYPE_CHECKING:
     from hyperpy.node.kernel import Kernel
@@ -216,11 +226,51 @@ def _package_directory(path: Path, mode: str) -> tuple[Project | None, Path | No
 
 
 def _synthesized_zip(project: Project) -> bytes:
-    """A pkg/ for an unbuilt project in native mode: the manifest its config describes."""
+    """A pkg/ for an unbuilt project in native mode: the manifest `hyperpy build` would write.
+
+    Same planner, same inferred needs, so a framework app that serves HTTP gets http-server (and
+    timer, ...) natively exactly as its built component would, without listing them by hand.
+    """
+    manifest = manifest_entries(project, _inferred_needs(project))
     with tempfile.TemporaryDirectory() as temporary:
         pkg = Path(temporary)
-        (pkg / MANIFEST_FILE).write_text(manifest_json(manifest_entries(project)), encoding="utf-8")
+        (pkg / MANIFEST_FILE).write_text(manifest_json(manifest), encoding="utf-8")
         return zip_directory_bytes(pkg)
+
+
+def _inferred_needs(project: Project) -> dict[str, InferredNeeds]:
+    """What each framework process needs, read from its app as the build reads it.
+
+    The module is imported fresh (as the native runner imports it) and dropped again. A module that is
+    missing, fails to import or declares a wrong app refuses the install, as it fails `hyperpy build`:
+    otherwise it would only show up later as a process that cannot load.
+    """
+    from hyperpy.runtime.errors import DeclarationError
+
+    needs: dict[str, InferredNeeds] = {}
+    for process in project.processes:
+        module_file = project.module_path(process)
+        if module_file is None:
+            raise InstallError(missing_module_problem(project, process))
+        if not process.infer_capabilities or process_kind(module_file) == "raw":
+            continue
+        module, unique_name = _import_for_inference(
+            process.name, NativeModuleRef(process.module, str(project.root))
+        )
+        try:
+            needs[process.name] = framework_needs(module)
+        except DeclarationError as exc:
+            raise InstallError(f"process {process.name!r} ({module_file}): {exc}") from None
+        finally:
+            sys.modules.pop(unique_name, None)
+    return needs
+
+
+def _import_for_inference(process: str, ref: NativeModuleRef) -> tuple[ModuleType, str]:
+    try:
+        return import_fresh(ref)
+    except NativeLoadError as exc:
+        raise InstallError(f"process {process!r}: {exc}") from None
 
 
 def _package_id(

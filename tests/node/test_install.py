@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import textwrap
+import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from hyperpy.node import InstallError, Node
+from hyperpy.node.modules.http_server import HttpServerModule
+from hyperpy.node.modules.timer import TimerModule
+from hyperpy.node.modules.vfs import VfsModule
 from hyperpy.package.archive import zip_directory_bytes
+from hyperpy.templates.scaffold import create_project
 
-from .components import PROCESSES
+from .components import PROCESSES, cache_root
 from .helpers import Packages, Proc, op, pid, send, started
 
 
@@ -150,3 +157,70 @@ def test_processes_of_a_package_start_after_all_are_initialized_and_granted(
         "source": "fake.dev@b:probes:test.os",
     }
     send(node, "a", {"op": "count"})
+
+
+HTTP_APP = "demo-http:demo-http:template.os"
+
+
+def _http_app_without_listed_capabilities(parent: Path) -> Path:
+    """The `http` template app with no capabilities in its config: it is public (so HTTP reaches it),
+    but only inference gives it what it needs to bind paths and answer (http-server messaging).
+    Named and written as the template test renders it, so the component build is reused from the cache.
+    """
+    project = create_project("demo-http", "http", parent=parent)
+    config = project / "pyproject.toml"
+    text = re.sub(r"^(request|grant)_capabilities = .*\n", "", config.read_text(), flags=re.M)
+    text = text.replace(
+        "[tool.hyperpy.processes.demo-http]\n", "[tool.hyperpy.processes.demo-http]\npublic = true\n"
+    )
+    assert "capabilities" not in text.split("[tool.ruff]")[0] and "public = true" in text
+    config.write_text(text)
+    return project
+
+
+def _post_json(url: str, value: object) -> object:
+    request = urllib.request.Request(
+        url, data=json.dumps(value).encode(), headers={"Content-Type": "application/json"}, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=20) as answer:
+        return json.loads(answer.read())
+
+
+def test_a_framework_app_gets_the_capabilities_the_build_infers_in_both_modes(
+    make_node: Callable[..., Node], mode: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Native install of an unbuilt project plans the same manifest as `hyperpy build` (inferred
+    http-server and timer), so the app answers HTTP through the node's http-server in both modes."""
+    project = _http_app_without_listed_capabilities(tmp_path)
+    http = HttpServerModule(port=0)
+    node = make_node(modules=[http, TimerModule(), VfsModule()])
+    if mode == "component":
+        from hyperpy.build import build_project
+
+        monkeypatch.setenv("HYPERPY_CACHE_DIR", str(cache_root().parent))
+        source = build_project(project, progress=False).zip_path
+    else:
+        source = project
+    node.install(source, mode=mode)
+    manifest = json.loads((node.home / "vfs" / "demo-http:template.os" / "pkg" / "manifest.json").read_text())
+    assert set(manifest[0]["request_capabilities"]) == {"http-server:distro:sys", "timer:distro:sys"}
+    node.terminal.wait_for("demo-http: ready (bound:", timeout=120)
+    base = f"{http.url}/{HTTP_APP}"
+    assert _post_json(f"{base}/api", {"Increment": 4}) == 4
+    with urllib.request.urlopen(f"{base}/api/count", timeout=20) as answer:
+        assert json.loads(answer.read()) == 4
+
+
+def test_a_native_install_is_refused_when_the_app_cannot_be_read(node: Node, tmp_path: Path) -> None:
+    """Inference imports the app; an app that fails `hyperpy build` is refused before anything changes."""
+    project = _http_app_without_listed_capabilities(tmp_path)
+    module = project / "demo_http.py"
+    module.write_text(
+        module.read_text().replace("def get_count(self) -> int:", "def get_count(self, x) -> int:")
+    )
+    with pytest.raises(InstallError, match=r"process 'demo-http'.*get_count"):
+        node.install(project, mode="native")
+    module.unlink()
+    with pytest.raises(InstallError, match=r"module 'demo_http' not found"):
+        node.install(project, mode="native")
+    assert node.process(HTTP_APP) is None
