@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import math
 import types
 import typing
 from collections.abc import Callable, Mapping, Sequence
@@ -680,17 +679,6 @@ def json_has_float(value: Any) -> bool:
     if isinstance(value, list | tuple):
         return any(json_has_float(v) for v in value)
     return False
-
-
-def is_finite_json(value: Any) -> bool:
-    """True unless `value` contains NaN or an infinity (which serde_json writes as null)."""
-    if isinstance(value, float):
-        return math.isfinite(value)
-    if isinstance(value, dict):
-        return all(is_finite_json(v) for v in value.values())
-    if isinstance(value, list | tuple):
-        return all(is_finite_json(v) for v in value)
-    return True
 
 
 def encode_untyped(value: Any, path: str = "value") -> Any:

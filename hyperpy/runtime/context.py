@@ -16,7 +16,8 @@ from hyperpy.runtime.types import Address, Blob
 
 if TYPE_CHECKING:
     from hyperpy.runtime.host import Incoming
-    from hyperpy.runtime.process import Answerable, ProcessRuntime
+    from hyperpy.runtime.process import ProcessRuntime
+    from hyperpy.runtime.prompting import Answerable
     from hyperpy.runtime.routing import HttpRequest
 
 

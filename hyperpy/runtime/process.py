@@ -43,6 +43,7 @@ from hyperpy.runtime.errors import (
 )
 from hyperpy.runtime.host import Host, Incoming
 from hyperpy.runtime.loop import HyperLoop
+from hyperpy.runtime.prompting import ANCHOR_MAX_DELAY, UNKNOWN, Answerable, Outstanding, Prompting
 from hyperpy.runtime.routing import HttpRequest, RouteError, Router, parse_http_request
 from hyperpy.runtime.spec import AppSpec, HandlerSpec, json_return_hint
 from hyperpy.runtime.state import KeptAside, StateCodec, StateKeeper
@@ -61,62 +62,10 @@ HTTP_SERVER_PROCESS = "http-server:distro:sys"
 KERNEL_PROCESS = "kernel:distro:sys"
 TIMER_ID = ProcessId("timer", "distro", "sys")
 HTTP_SERVER_ID = ProcessId("http-server", "distro", "sys")
-ANCHOR_FIRST_DELAY = 0.002
+DEFAULT_CALL_TIMEOUT = 30.0
 # What a handler may raise and still get an answer. Other BaseExceptions (the node killing the
 # process from inside a host call) must end the process, so they are not caught.
 HANDLER_FAILURES = (Exception, asyncio.CancelledError, SystemExit, KeyboardInterrupt)
-ANCHOR_MAX_DELAY = 0.5
-DEFAULT_CALL_TIMEOUT = 30.0
-
-
-class Answerable:
-    """A received request that expects a response, until it is answered.
-
-    `keys`: contexts of our outstanding requests sent while this was the kernel's prompting message
-    (their responses make it prompting again). `deferred`: an answer waiting for that moment.
-    """
-
-    __slots__ = ("anchor_delay", "answered", "deferred", "keys")
-
-    def __init__(self) -> None:
-        self.answered = False
-        self.deferred: tuple[bytes, bytes | None, str | None, str | None] | None = None
-        self.keys: set[bytes] = set()
-        self.anchor_delay = ANCHOR_FIRST_DELAY
-
-
-class _Unknown:
-    """The kernel's prompting message is one we cannot identify (see `_on_request`)."""
-
-    def __repr__(self) -> str:
-        return "<unknown prompting message>"
-
-
-UNKNOWN = _Unknown()
-Prompting = Answerable | _Unknown | None
-
-
-@dataclass(slots=True)
-class Outstanding:
-    """One of our requests awaiting a response: a call, a timer, or an anchor."""
-
-    kind: str
-    saved: Prompting
-    owner: Answerable | None
-    future: asyncio.Future[Reply] | None = None
-    handle: asyncio.TimerHandle | None = None
-    label: str = ""
-
-    def live_for(self, request: Answerable) -> bool:
-        if self.kind == "anchor":
-            return True
-        if self.owner is not request:
-            return False
-        if self.future is not None:
-            return not self.future.done()
-        if self.handle is not None:
-            return not self.handle.cancelled()
-        return False
 
 
 @dataclass(slots=True)

@@ -259,3 +259,24 @@ def test_http_errors_statuses_headers_and_raw_responses(probe: HyperpyNode) -> N
     assert headers["Content-Type"] == "application/json"
     status, headers, body = get("/whoami")
     assert (status, body, headers["Content-Type"]) == (202, b"GET probe-test", "text/plain; charset=utf-8")
+
+
+WEBUI = Path(__file__).parent / "apps" / "webui"
+
+
+def test_the_package_ui_folder_is_served_at_the_app_root(hyperpy_node: HyperpyNode, hyperpy_builds) -> None:  # type: ignore[no-untyped-def]
+    hyperpy_builds.zip_for(WEBUI)  # the UI lives in the built pkg/, which a native install reads too
+    hyperpy_node.install(WEBUI)
+    hyperpy_node.wait_for_output("webui: ready", timeout=30)
+    base = f"{hyperpy_node.url}/webui:webui:test.os"
+
+    def get(path: str) -> tuple[int, str, bytes]:
+        with urllib.request.urlopen(base + path, timeout=20) as answer:
+            return answer.status, answer.headers["Content-Type"], answer.read()
+
+    status, content_type, body = get("/")
+    assert status == 200 and content_type.startswith("text/html") and b"served from pkg/ui" in body
+    assert get("/index.html")[2] == body
+    status, content_type, body = get("/assets/app.js")
+    assert "javascript" in content_type and body == b'console.log("webui asset");\n'
+    assert json.loads(get("/api/hello")[2]) == "hello from the api"

@@ -63,11 +63,6 @@ def test_reset_is_not_reachable_over_http(counter: HyperpyNode) -> None:
     assert answer.status == 404
 
 
-@pytest.mark.xfail(
-    reason="local node: capabilities a package grants to runtime modules (http-server here) are not "
-    "restored after a node restart, so http-server may no longer answer the injected request",
-    strict=False,
-)
 def test_count_survives_a_node_restart(counter: HyperpyNode) -> None:
     assert counter.request_json(COUNTER, {"Increment": 7}) == 7
     counter.restart()

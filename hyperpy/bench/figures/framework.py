@@ -2,8 +2,8 @@
 same run.
 
 The package is `framework_processes/` (built once per machine into the bench cache): a raw
-`driver` makes N sequential round trips to a target; the target is either the raw `echo` (the
-baseline: a receive/respond loop, the floor DESIGN.md measures) or a framework app answering
+`driver` makes N sequential round trips to a target; the target is either the raw `echo` (issue
+3's `pong`; the baseline: a receive/respond loop, the floor DESIGN.md measures) or a framework app answering
 `{"Ping": null}` (the subject: dispatch, codec, executor, answer). The same app runs under three
 save policies, as `app-never`, `app-every` and `app-ondiff`.
 
@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import filecmp
 import json
-import os
 import shutil
 import tempfile
 import time
@@ -30,11 +29,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hyperpy.bench.figures.node import bench_cache_root
 from hyperpy.bench.registry import Benchmark, Figure, Sample, Target, register
 
 PACKAGE = "bench-framework:bench.os"
-SOURCES = Path(__file__).resolve().parent / "framework_processes"
-SOURCE_FILES = ("pyproject.toml", "driver.py", "echo.py", "app_never.py", "app_every.py", "app_ondiff.py")
+FIGURES = Path(__file__).resolve().parent
+# (source, name in the built project): the raw echo is issue 3's `pong`, the same receive/respond loop.
+SOURCE_FILES = (
+    (FIGURES / "framework_processes" / "pyproject.toml", "pyproject.toml"),
+    (FIGURES / "framework_processes" / "driver.py", "driver.py"),
+    (FIGURES / "node_processes" / "pong.py", "echo.py"),
+    (FIGURES / "framework_processes" / "app_never.py", "app_never.py"),
+    (FIGURES / "framework_processes" / "app_every.py", "app_every.py"),
+    (FIGURES / "framework_processes" / "app_ondiff.py", "app_ondiff.py"),
+)
 ROUND_TRIPS = {"component": 400, "native": 2000}
 STATE_ROUND_TRIPS = 100  # EveryMessage writes state each time: keep the quick run short
 WARM_UP = 20
@@ -93,14 +101,6 @@ COMPONENT_SIZE = Figure(
 )
 
 
-def _cache_root() -> Path:
-    override = os.environ.get("HYPERPY_CACHE_DIR")
-    if override:
-        return Path(override).expanduser().resolve() / "bench"
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "hyperpy" / "bench"
-
-
 @dataclass
 class FrameworkBench:
     project: Path
@@ -137,11 +137,11 @@ def _built(scratch: Path) -> FrameworkBench:
     """Copy the sources to the bench cache when they changed and `hyperpy build` them there."""
     from hyperpy.build import build_project
 
-    root = _cache_root()
+    root = bench_cache_root()
     project = root / "framework"
     project.mkdir(parents=True, exist_ok=True)
-    for name in SOURCE_FILES:
-        source, target = SOURCES / name, project / name
+    for source, name in SOURCE_FILES:
+        target = project / name
         if not target.exists() or not filecmp.cmp(source, target, shallow=False):
             shutil.copyfile(source, target)
     result = build_project(project, progress=False)

@@ -9,7 +9,8 @@ JSON answer, turning `{"Err": ...}` into `ModuleError`.
 from __future__ import annotations
 
 import json
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from hyperpy.runtime import jsonwire
 from hyperpy.runtime.process import current_runtime
@@ -78,3 +79,44 @@ def tag_of(answer: Any) -> str | None:
     if isinstance(answer, dict) and len(answer) == 1:
         return next(iter(answer))
     return None
+
+
+@dataclass
+class PackageDatabase:
+    """A database of our package in kv or sqlite: both take `{"package_id", "db", "action"}`."""
+
+    package_name: str
+    publisher_node: str
+    db: str
+    timeout: float = 5
+    process: ClassVar[str] = ""
+
+    async def _request(self, action: Any, *, blob: bytes | None = None) -> tuple[Any, Reply]:
+        body = {
+            "package_id": {"package_name": self.package_name, "publisher_node": self.publisher_node},
+            "db": self.db,
+            "action": action,
+        }
+        return await module_request(
+            self.process, body, blob=blob, timeout=self.timeout, action=f"{tag_of(action)} {self.db}"
+        )
+
+    @classmethod
+    async def opened(cls, db: str, timeout: float) -> Any:
+        """Open (creating if needed) database `db` of our package; Open grants us its caps."""
+        package = our_package()
+        handle = cls(package.package_name, package.publisher_node, db, timeout)
+        await handle._request("Open")
+        return handle
+
+    async def remove(self) -> None:
+        """Delete the whole database."""
+        await self._request("RemoveDb")
+
+    async def begin_tx(self) -> int:
+        """Start a transaction; pass its id as `tx_id` to writes, then `commit_tx` it."""
+        answer, _ = await self._request("BeginTx")
+        return int(answer["BeginTx"]["tx_id"])
+
+    async def commit_tx(self, tx_id: int) -> None:
+        await self._request({"Commit": {"tx_id": tx_id}})

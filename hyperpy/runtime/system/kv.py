@@ -8,12 +8,11 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from hyperpy.runtime import jsonwire
 from hyperpy.runtime.codec import codec_for, encode_untyped
-from hyperpy.runtime.system import ModuleError, module_request, our_package, tag_of
+from hyperpy.runtime.system import ModuleError, PackageDatabase, tag_of
 
 __hyperpy_process__ = "kv:distro:sys"
 PROCESS = __hyperpy_process__
@@ -23,24 +22,10 @@ def _bytes(value: bytes | str) -> bytes:
     return value.encode("utf-8") if isinstance(value, str) else bytes(value)
 
 
-@dataclass
-class KvDb:
+class KvDb(PackageDatabase):
     """An opened kv database of our package."""
 
-    package_name: str
-    publisher_node: str
-    db: str
-    timeout: float = 5
-
-    async def _request(self, action: Any, *, blob: bytes | None = None) -> tuple[Any, Any]:
-        body = {
-            "package_id": {"package_name": self.package_name, "publisher_node": self.publisher_node},
-            "db": self.db,
-            "action": action,
-        }
-        return await module_request(
-            PROCESS, body, blob=blob, timeout=self.timeout, action=f"{tag_of(action)} {self.db}"
-        )
+    process = PROCESS
 
     async def get(self, key: bytes | str) -> bytes | None:
         """The value, or None when the key is absent."""
@@ -59,13 +44,6 @@ class KvDb:
 
     async def delete(self, key: bytes | str, tx_id: int | None = None) -> None:
         await self._request({"Delete": {"key": list(_bytes(key)), "tx_id": tx_id}})
-
-    async def begin_tx(self) -> int:
-        answer, _ = await self._request("BeginTx")
-        return int(answer["BeginTx"]["tx_id"])
-
-    async def commit_tx(self, tx_id: int) -> None:
-        await self._request({"Commit": {"tx_id": tx_id}})
 
     async def get_json(self, key: bytes | str, returns: Any = Any) -> Any:
         """Decode a value stored with `set_json` as `returns` (None when absent)."""
@@ -88,12 +66,9 @@ class KvDb:
 
 async def open(db: str, *, timeout: float = 5) -> KvDb:
     """Open (creating if needed) the database `db` of our package."""
-    package = our_package()
-    handle = KvDb(package.package_name, package.publisher_node, db, timeout)
-    await handle._request("Open")
+    handle: KvDb = await KvDb.opened(db, timeout)
     return handle
 
 
 async def remove_db(db: str, *, timeout: float = 5) -> None:
-    package = our_package()
-    await KvDb(package.package_name, package.publisher_node, db, timeout)._request("RemoveDb")
+    await (await open(db, timeout=timeout)).remove()

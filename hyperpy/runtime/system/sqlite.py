@@ -11,12 +11,11 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from hyperpy.runtime import jsonwire
 from hyperpy.runtime.codec import json_has_float
-from hyperpy.runtime.system import ModuleError, module_request, our_package, tag_of
+from hyperpy.runtime.system import ModuleError, PackageDatabase
 
 __hyperpy_process__ = "sqlite:distro:sys"
 PROCESS = __hyperpy_process__
@@ -29,22 +28,10 @@ def _params(params: Sequence[Any]) -> bytes:
     return jsonwire.dumps(values, has_float=json_has_float(values))
 
 
-@dataclass
-class SqliteDb:
-    package_name: str
-    publisher_node: str
-    db: str
-    timeout: float = 5
+class SqliteDb(PackageDatabase):
+    """An opened sqlite database of our package."""
 
-    async def _request(self, action: Any, *, blob: bytes | None = None) -> tuple[Any, Any]:
-        body = {
-            "package_id": {"package_name": self.package_name, "publisher_node": self.publisher_node},
-            "db": self.db,
-            "action": action,
-        }
-        return await module_request(
-            PROCESS, body, blob=blob, timeout=self.timeout, action=f"{tag_of(action)} {self.db}"
-        )
+    process = PROCESS
 
     async def read(self, query: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """Run a SELECT (or WITH/PRAGMA/...) and return its rows as dicts."""
@@ -58,21 +45,12 @@ class SqliteDb:
         """Run an INSERT/UPDATE/CREATE/... statement (inside transaction `tx_id` if given)."""
         await self._request({"Write": {"statement": statement, "tx_id": tx_id}}, blob=_params(params))
 
-    async def begin_tx(self) -> int:
-        answer, _ = await self._request("BeginTx")
-        return int(answer["BeginTx"]["tx_id"])
-
-    async def commit_tx(self, tx_id: int) -> None:
-        await self._request({"Commit": {"tx_id": tx_id}})
-
 
 async def open(db: str, *, timeout: float = 5) -> SqliteDb:
-    package = our_package()
-    handle = SqliteDb(package.package_name, package.publisher_node, db, timeout)
-    await handle._request("Open")
+    """Open (creating if needed) the database `db` of our package."""
+    handle: SqliteDb = await SqliteDb.opened(db, timeout)
     return handle
 
 
 async def remove_db(db: str, *, timeout: float = 5) -> None:
-    package = our_package()
-    await SqliteDb(package.package_name, package.publisher_node, db, timeout)._request("RemoveDb")
+    await (await open(db, timeout=timeout)).remove()
