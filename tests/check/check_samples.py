@@ -1,11 +1,18 @@
 """Valid manifest and metadata documents for check tests, with single fields changed or removed.
 
-A plain module (not conftest) so parametrized tests can build their cases at collection time.
+A plain module (not conftest) so parametrized tests can build their cases at collection time, and
+so test modules can import `PackageFactory` by a name that is unique when several test directories
+(each with its own `conftest`) run in one session.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+
+# The `make_package` fixture (conftest): wasm files, manifest, metadata -> a package directory.
+PackageFactory = Callable[..., Path]
 
 
 def manifest_entry(**overrides: Any) -> dict[str, Any]:

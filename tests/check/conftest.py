@@ -18,13 +18,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pytest
-from check_samples import manifest_entry, metadata_document
+from check_samples import PackageFactory, manifest_entry, metadata_document
 
 from hyperpy.package.wit import wit_file
 
@@ -167,9 +167,6 @@ def foreign_import_wasm() -> Path:
 def wrong_export_wasm() -> Path:
     """A process exporting `init: func(our: string) -> string` instead of `init: func(our: string)`."""
     return componentize(WRONG_EXPORT_SOURCE, "wrong-init", WRONG_EXPORT_WIT)
-
-
-PackageFactory = Callable[..., Path]
 
 
 @pytest.fixture

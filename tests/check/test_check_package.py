@@ -7,9 +7,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from check_samples import manifest_entry, metadata_document
+from check_samples import PackageFactory, manifest_entry, metadata_document
 from click.testing import CliRunner
-from conftest import PackageFactory
 
 from hyperpy.build.check import check_path
 from hyperpy.cli import main
