@@ -6,7 +6,8 @@ that decides this is a property of the binary, so we read it here, before deploy
 
 * **kind** - Hyperdrive calls `Component::new`, so a core module is refused outright.
 * **features** - the binary is compiled with a wasmtime Config that accepts exactly what
-  Hyperdrive's wasmtime 33 engine accepts (`hyperpy.build.hyperdrive_engine`); a failure is mapped
+  Hyperdrive's wasmtime 33 engine accepts (`hyperpy.package.hyperdrive_features`, applied by
+  `hyperpy.build.hyperdrive_engine`); a failure is mapped
   to the WebAssembly proposal it needs.
 * **imports/exports** - read from the compiled component's type (`Component.type`), with each
   function's signature rendered in WIT syntax so error messages can show what was found.
@@ -27,6 +28,8 @@ import os
 from dataclasses import asdict, dataclass, field
 from importlib import metadata as importlib_metadata
 from pathlib import Path
+
+from hyperpy.package.hyperdrive_features import HYPERDRIVE_CAPI_FEATURES_OFF, HYPERDRIVE_CONFIG_FEATURES
 
 # Bump when the shape of ComponentFacts or the inspection changes, so old cache entries are ignored.
 FACTS_FORMAT = 1
@@ -97,8 +100,6 @@ def wasm_kind(data: bytes) -> str:
 
 def feature_fingerprint() -> str:
     """A short hash of the feature set and wasmtime version; part of every cache key."""
-    from hyperpy.build.hyperdrive_engine import HYPERDRIVE_CAPI_FEATURES_OFF, HYPERDRIVE_CONFIG_FEATURES
-
     text = json.dumps(
         {
             "config": HYPERDRIVE_CONFIG_FEATURES,

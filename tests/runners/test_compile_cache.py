@@ -6,8 +6,6 @@ same cache with real 18 MB componentize-py components.
 
 from __future__ import annotations
 
-import contextlib
-import importlib
 import subprocess
 import sys
 import threading
@@ -18,6 +16,7 @@ import wasmtime
 
 from hyperpy.node.runners import compile_cache
 from hyperpy.node.runners.compile_cache import CACHE_SUFFIX, CompileCache, ComponentLoadError
+from hyperpy.package import hyperdrive_features
 
 
 def tiny_component(marker: int = 0) -> bytes:
@@ -162,7 +161,7 @@ def test_the_key_covers_content_wasmtime_version_and_engine_features(
     monkeypatch.setattr(compile_cache, "wasmtime_version", lambda: "49.0.0")
     assert compile_cache.engine_fingerprint() != before
     monkeypatch.undo()
-    monkeypatch.setitem(compile_cache.ENGINE_FEATURES, "wasm_gc", True)
+    monkeypatch.setitem(hyperdrive_features.HYPERDRIVE_CONFIG_FEATURES, "wasm_gc", True)
     assert compile_cache.engine_fingerprint() != before
 
 
@@ -176,19 +175,44 @@ def test_the_engine_refuses_what_hyperdrive_does_not_enable(tmp_path: Path) -> N
         cache.load(uses_exceptions, label="modern.wasm")
 
 
-def test_engine_features_match_what_hyperpy_check_validates() -> None:
-    """Two copies of one table (the node may not import hyperpy.build): they must not drift apart."""
-    check_engine = None
-    for module in ("hyperpy.build.hyperdrive_engine", "hyperpy.build.component_abi"):
-        with contextlib.suppress(ImportError):
-            candidate = importlib.import_module(module)
-            if hasattr(candidate, "HYPERDRIVE_CONFIG_FEATURES"):
-                check_engine = candidate
-                break
-    if check_engine is None:
-        pytest.skip("hyperpy check's feature table is not importable")
-    assert compile_cache.ENGINE_FEATURES == check_engine.HYPERDRIVE_CONFIG_FEATURES
-    assert compile_cache.ENGINE_CAPI_FEATURES_OFF == check_engine.HYPERDRIVE_CAPI_FEATURES_OFF
+@pytest.mark.parametrize(
+    ("core", "hyperdrive_accepts"),
+    [
+        pytest.param("(core module (func (result v128) v128.const i64x2 0 0))", True, id="simd"),
+        pytest.param("(core module (func $f return_call $f))", True, id="tail-call"),
+        pytest.param("(core module (memory 1) (memory 1))", True, id="multi-memory"),
+        pytest.param(
+            "(core module (global i32 (i32.add (i32.const 1) (i32.const 2))))", True, id="extended-const"
+        ),
+        pytest.param("(core module (tag) (func try_table (catch_all 0) end))", False, id="exceptions"),
+        pytest.param("(core module (type (struct (field i32))))", False, id="gc"),
+        pytest.param("(core module (memory i64 1))", False, id="memory64"),
+        pytest.param("(core module (memory 1 1 shared))", False, id="threads"),
+        pytest.param(
+            "(core module (func (param v128 v128 v128) (result v128)"
+            " local.get 0 local.get 1 local.get 2 f32x4.relaxed_madd))",
+            False,
+            id="relaxed-simd",
+        ),
+        pytest.param(
+            "(type (stream u8)) (core func (canon stream.new 0))", False, id="component-model-async"
+        ),
+    ],
+)
+def test_the_hyperdrive_feature_table_accepts_what_wasmtime_33_does(
+    core: str, hyperdrive_accepts: bool
+) -> None:
+    """The one table `hyperpy check` and the node's engine share; wasmtime-py's defaults accept all."""
+    data = wasmtime.wat2wasm(f"(component {core})")
+    wasmtime.component.Component(wasmtime.Engine(), data)  # the premise: only the table refuses
+    config = wasmtime.Config()
+    hyperdrive_features.apply_hyperdrive_features(config)
+    engine = wasmtime.Engine(config)
+    if hyperdrive_accepts:
+        wasmtime.component.Component(engine, data)
+    else:
+        with pytest.raises(wasmtime.WasmtimeError):
+            wasmtime.component.Component(engine, data)
 
 
 CHILD_LOAD = """

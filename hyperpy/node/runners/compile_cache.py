@@ -17,13 +17,10 @@ Every node boot, every Restart, every test would otherwise pay the compile. So:
   processes (POSIX `flock`; elsewhere two processes may both compile, which is still correct);
 * the first compile of a component is **announced** (it takes seconds) through `announce`.
 
-The engine's feature set is the one `hyperpy check` validates against
-(`hyperpy/build/component_abi.py`, `HYPERDRIVE_CONFIG_FEATURES`): the WebAssembly 2.0 set plus
-extended-const, multi-memory and tail-call, with everything newer that wasmtime-py 50 enables by
-default (component-model async, exceptions, GC, ...) switched off, so a component that would not load
-on Hyperdrive does not load here either. The node may not import `hyperpy.build`, hence the second
-copy of that table; the two must stay equal (`tests/runners/test_compile_cache.py` compares them
-while both exist).
+The engine's feature set is `hyperpy.package.hyperdrive_features`, the table `hyperpy check` validates
+against too: the WebAssembly 2.0 set plus extended-const, multi-memory and tail-call, with everything
+newer that wasmtime-py 50 enables by default (component-model async, exceptions, GC, ...) switched
+off, so a component that would not load on Hyperdrive does not load here either.
 """
 
 from __future__ import annotations
@@ -41,46 +38,18 @@ from importlib import metadata as importlib_metadata
 from pathlib import Path
 
 import wasmtime
-from wasmtime import _ffi as wasmtime_ffi  # C-API setters that `wasmtime.Config` does not wrap
 from wasmtime.component import Component
+
+from hyperpy.package.hyperdrive_features import (
+    HYPERDRIVE_CAPI_FEATURES_OFF,
+    HYPERDRIVE_CONFIG_FEATURES,
+    apply_hyperdrive_features,
+)
 
 try:  # advisory cross-process lock; POSIX only
     import fcntl
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
-
-# `wasmtime.Config` properties: True = Hyperdrive's engine accepts the feature. Mutable globals,
-# sign-extension, saturating float-to-int and extended-const have no switch (always on).
-ENGINE_FEATURES: dict[str, bool] = {
-    "wasm_component_model": True,
-    "wasm_simd": True,
-    "wasm_bulk_memory": True,
-    "wasm_multi_value": True,
-    "wasm_reference_types": True,
-    "wasm_multi_memory": True,
-    "wasm_tail_call": True,
-    "wasm_relaxed_simd": False,
-    "wasm_threads": False,
-    "wasm_memory64": False,
-    "wasm_function_references": False,
-    "wasm_gc": False,
-    "wasm_exceptions": False,
-    "wasm_wide_arithmetic": False,
-    "wasm_custom_page_sizes": False,
-    "wasm_stack_switching": False,
-    "wasm_component_model_map": False,
-    "wasm_component_model_implements": False,
-}
-# Proposals wasmtime-py 50 reaches only through the C API; newer than wasmtime 33, so switched off.
-ENGINE_CAPI_FEATURES_OFF: tuple[str, ...] = (
-    "wasmtime_config_wasm_component_model_async_set",
-    "wasmtime_config_wasm_component_model_async_stackful_set",
-    "wasmtime_config_wasm_component_model_more_async_builtins_set",
-    "wasmtime_config_wasm_component_model_accessors_set",
-    "wasmtime_config_wasm_component_model_canonical_names_set",
-    "wasmtime_config_wasm_compact_imports_set",
-    "wasmtime_config_wasm_branch_hinting_set",
-)
 
 CACHE_SUFFIX = ".cwasm"
 _DIGEST_CHARS = 16  # of the file's sha256, in its name: enough to detect damage, short enough to read
@@ -101,10 +70,7 @@ def wasmtime_version() -> str:
 def engine_config() -> wasmtime.Config:
     """A fresh Config with Hyperdrive's feature set (a Config is consumed by the Engine it builds)."""
     config = wasmtime.Config()
-    for name, enabled in ENGINE_FEATURES.items():
-        setattr(config, name, enabled)
-    for setter in ENGINE_CAPI_FEATURES_OFF:
-        getattr(wasmtime_ffi, setter)(config.ptr(), False)
+    apply_hyperdrive_features(config)
     return config
 
 
@@ -114,8 +80,8 @@ def engine_fingerprint() -> str:
         "wasmtime": wasmtime_version(),
         "machine": platform.machine(),
         "system": platform.system(),
-        "features": ENGINE_FEATURES,
-        "off": ENGINE_CAPI_FEATURES_OFF,
+        "features": HYPERDRIVE_CONFIG_FEATURES,
+        "off": HYPERDRIVE_CAPI_FEATURES_OFF,
     }
     text = json.dumps(description, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
