@@ -102,7 +102,7 @@ def _decl(func: Any, where: str) -> HandlerDecl:
 
 
 def _name(func: Any) -> str:
-    return getattr(func, "__qualname__", None) or getattr(func, "__name__", repr(func))
+    return str(getattr(func, "__qualname__", None) or getattr(func, "__name__", repr(func)))
 
 
 def duplicate_definitions(module: str, qualname: str) -> int:

@@ -54,7 +54,7 @@ class Host:
         from wit_world.imports import standard  # lazy: only present inside a process
 
         self.standard: Any = standard
-        self._err_type: type = componentize_py_types.Err
+        self._err_type: type[BaseException] = componentize_py_types.Err
         self._receive = standard.receive
         self._get_blob = standard.get_blob
         self._send_request = standard.send_request
@@ -97,7 +97,7 @@ class Host:
         try:
             source, message = self._receive()
         except self._err_type as failure:
-            error, context = failure.value
+            error, context = failure.value  # type: ignore[attr-defined]  # componentize_py_types.Err
             sent = error.message
             request = sent.value if isinstance(sent, self._message_request) else None
             target = error.target

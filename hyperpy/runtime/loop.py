@@ -18,8 +18,12 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Executor
 from contextvars import Context
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar, TypeVarTuple, Unpack
+
+_Ts = TypeVarTuple("_Ts")
+_T = TypeVar("_T")
 
 
 class LoopDriver(Protocol):
@@ -41,7 +45,8 @@ class HyperLoop(asyncio.AbstractEventLoop):
     def __init__(self, driver: LoopDriver) -> None:
         self._driver = driver
         self._ready: deque[asyncio.Handle] = deque()
-        self._scheduled: list[asyncio.TimerHandle] = []
+        self._scheduled: list[asyncio.TimerHandle] = []  # a heap by deadline
+        self._armed: set[asyncio.TimerHandle] = set()  # scheduled, neither run nor cancelled
         self._stopping = False
         self._running = False
         self._closed = False
@@ -84,15 +89,15 @@ class HyperLoop(asyncio.AbstractEventLoop):
             self._move_due_timers()
         for _ in range(len(self._ready)):
             handle = self._ready.popleft()
-            if not handle._cancelled:
+            if not handle.cancelled():
                 handle._run()
             if self._stopping:
                 break
 
     def _next_deadline(self) -> float | None:
-        while self._scheduled and self._scheduled[0]._cancelled:
-            heapq.heappop(self._scheduled)
-        return self._scheduled[0]._when if self._scheduled else None
+        while self._scheduled and not self.is_armed(self._scheduled[0]):
+            self._armed.discard(heapq.heappop(self._scheduled))
+        return self._scheduled[0].when() if self._scheduled else None
 
     def _move_due_timers(self) -> None:
         if not self._scheduled:
@@ -100,27 +105,25 @@ class HyperLoop(asyncio.AbstractEventLoop):
         now = self.time()
         while self._scheduled:
             head = self._scheduled[0]
-            if head._cancelled:
-                heapq.heappop(self._scheduled)
-                head._scheduled = False
+            if not self.is_armed(head):
+                self._armed.discard(heapq.heappop(self._scheduled))
                 continue
-            if head._when > now:
+            if head.when() > now:
                 break
             heapq.heappop(self._scheduled)
-            head._scheduled = False
+            self._armed.discard(head)
             self._ready.append(head)
 
+    def is_armed(self, handle: asyncio.TimerHandle) -> bool:
+        """Whether `handle` is still waiting to run (neither run nor cancelled)."""
+        return handle in self._armed and not handle.cancelled()
+
     def fire_timer(self, handle: asyncio.TimerHandle) -> None:
-        """The timer service says `handle` is due: run it now even if our clock disagrees slightly."""
-        if handle._cancelled or not handle._scheduled:
-            return
-        handle._scheduled = False
-        try:
-            self._scheduled.remove(handle)
-            heapq.heapify(self._scheduled)
-        except ValueError:
-            return
-        self._ready.append(handle)
+        """The timer service says `handle` is due: run it now even if our clock disagrees slightly.
+        Its heap entry stays behind and is dropped when it reaches the top."""
+        if self.is_armed(handle):
+            self._armed.discard(handle)
+            self._ready.append(handle)
 
     def stop(self) -> None:
         self._stopping = True
@@ -137,6 +140,7 @@ class HyperLoop(asyncio.AbstractEventLoop):
         self._closed = True
         self._ready.clear()
         self._scheduled.clear()
+        self._armed.clear()
 
     def _check_closed(self) -> None:
         if self._closed:
@@ -151,35 +155,43 @@ class HyperLoop(asyncio.AbstractEventLoop):
     # --- scheduling -------------------------------------------------------------------------------
 
     def call_soon(
-        self, callback: Callable[..., Any], *args: Any, context: Context | None = None
+        self, callback: Callable[[Unpack[_Ts]], object], *args: *_Ts, context: Context | None = None
     ) -> asyncio.Handle:
         handle = asyncio.Handle(callback, args, self, context)
         self._ready.append(handle)
         return handle
 
     def call_soon_threadsafe(
-        self, callback: Callable[..., Any], *args: Any, context: Context | None = None
+        self, callback: Callable[[Unpack[_Ts]], object], *args: *_Ts, context: Context | None = None
     ) -> asyncio.Handle:
         # A process is single-threaded; this exists because asyncio internals call it.
         return self.call_soon(callback, *args, context=context)
 
     def call_later(
-        self, delay: float, callback: Callable[..., Any], *args: Any, context: Context | None = None
+        self,
+        delay: float,
+        callback: Callable[[Unpack[_Ts]], object],
+        *args: *_Ts,
+        context: Context | None = None,
     ) -> asyncio.TimerHandle:
         return self.call_at(self.time() + max(0.0, delay), callback, *args, context=context)
 
     def call_at(
-        self, when: float, callback: Callable[..., Any], *args: Any, context: Context | None = None
+        self,
+        when: float,
+        callback: Callable[[Unpack[_Ts]], object],
+        *args: *_Ts,
+        context: Context | None = None,
     ) -> asyncio.TimerHandle:
         handle = asyncio.TimerHandle(when, callback, args, self, context)
-        handle._scheduled = True
         heapq.heappush(self._scheduled, handle)
+        self._armed.add(handle)
         self._driver.timer_scheduled(handle)
         return handle
 
     def _timer_handle_cancelled(self, handle: asyncio.TimerHandle) -> None:
-        # Cancelled handles stay in the heap and are skipped; nothing else to do.
-        return None
+        # asyncio calls this from TimerHandle.cancel(); the heap entry is dropped lazily.
+        self._armed.discard(handle)
 
     def time(self) -> float:
         return time.monotonic()
@@ -247,7 +259,9 @@ class HyperLoop(asyncio.AbstractEventLoop):
 
     # --- what a Hyperware process cannot do -------------------------------------------------------
 
-    def run_in_executor(self, executor: Any, func: Any, *args: Any) -> Any:
+    def run_in_executor(
+        self, executor: Executor | None, func: Callable[[Unpack[_Ts]], _T], *args: *_Ts
+    ) -> asyncio.Future[_T]:
         raise RuntimeError(
             "run_in_executor is unavailable: a Hyperware process has no threads; call the function "
             "directly, or split long work into steps separated by `await asyncio.sleep(0)`"

@@ -87,7 +87,9 @@ class ProcessRuntime:
         self.our_process = str(self.our.process)
         self.name = spec.name
         self.debug = spec.settings.debug
-        self.loop = HyperLoop(self)
+        # typeshed marks the socket/subprocess methods a process cannot have as abstract; at run
+        # time they are plain methods raising NotImplementedError, so the loop is instantiable.
+        self.loop = HyperLoop(self)  # type: ignore[abstract]
         self.loop.hyperpy_runtime = self  # type: ignore[attr-defined]
         self.prompting: Prompting = None
         self.outstanding: dict[bytes, Outstanding] = {}
@@ -118,7 +120,8 @@ class ProcessRuntime:
         if spec.kinds & {"http", "local", "remote"}:
             returns = codec_for(json_return_hint(spec.returns))
         signature = inspect.signature(function)
-        positional, keyword = [], []
+        positional: list[str] = []
+        keyword: list[str] = []
         for param in list(signature.parameters.values())[1:]:
             (keyword if param.kind is inspect.Parameter.KEYWORD_ONLY else positional).append(param.name)
         return CompiledHandler(spec, function, returns, tuple(positional), tuple(keyword))
@@ -158,7 +161,9 @@ class ProcessRuntime:
         from hyperpy.runtime.system import homepage, http_server
 
         settings = self.spec.settings
-        binds = [http_server.bind_endpoint(endpoint) for endpoint in self.spec.endpoints]
+        binds: list[Coroutine[Any, Any, Any]] = [
+            http_server.bind_endpoint(endpoint) for endpoint in self.spec.endpoints
+        ]
         if settings.ui:
             binds.append(http_server.serve_ui(settings.ui, authenticated=settings.ui_authenticated))
         await asyncio.gather(*binds)
@@ -198,10 +203,9 @@ class ProcessRuntime:
 
     def _background_done(self, task: asyncio.Task[Any]) -> None:
         self.background.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            self.log(
-                0, f"background task {task.get_name()} failed: " + _format_exception(task.exception(), True)
-            )
+        failure = None if task.cancelled() else task.exception()
+        if failure is not None:
+            self.log(0, f"background task {task.get_name()} failed: " + _format_exception(failure, True))
 
     def log(self, verbosity: int, text: str) -> None:
         try:
@@ -255,7 +259,7 @@ class ProcessRuntime:
         timers, self._new_timers = self._new_timers, []
         now = self.loop.time()
         for handle in timers:
-            if handle.cancelled() or not handle._scheduled:  # type: ignore[attr-defined]
+            if not self.loop.is_armed(handle):
                 continue
             owner_context = handle._context.get(current_request) if handle._context else None  # type: ignore[attr-defined]
             owner = owner_context.answer_to if owner_context is not None else None
@@ -468,7 +472,7 @@ class ProcessRuntime:
         self.ws_channels[channel] = path
         handler = self._ws_handler("ws_open", path)
         if handler is not None:
-            arguments = {handler.spec.params[0].name: channel}
+            arguments: dict[str, Any] = {handler.spec.params[0].name: channel}
             if len(handler.spec.params) > 1:
                 arguments[handler.spec.params[1].name] = path
             self._start(handler, RequestContext(self, message.source, handler.spec.name, "ws"), arguments)

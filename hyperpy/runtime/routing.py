@@ -162,9 +162,9 @@ class Router:
                     404, f"{handler.variant} is served at {handler.http_path}, not {request.path}"
                 )
             path_values = matched
-        allowed = self._allows(handler, request.method)
-        if allowed is not True:
-            return allowed
+        refused = self._refusal(handler, request.method)
+        if refused is not None:
+            return refused
         try:
             body_args = decode_args(handler, payload, http=True)
             arguments = self._url_arguments(handler, request, path_values)
@@ -175,10 +175,11 @@ class Router:
         arguments.update(body_args)
         return RouteMatch(handler, arguments)
 
-    def _allows(self, handler: HandlerSpec, method: str) -> RouteError | bool:
+    def _refusal(self, handler: HandlerSpec, method: str) -> RouteError | None:
+        """None when the handler takes `method`, else the 405 answer."""
         methods = handler.http_methods
         if methods is None or method in methods or (method == "HEAD" and "GET" in methods):
-            return True
+            return None
         return RouteError(405, f"method {method} not allowed", {"Allow": ", ".join(methods)})
 
     # --- rule 2: path, then method -----------------------------------------------------------------
@@ -203,7 +204,7 @@ class Router:
         if not candidates:
             return RouteError(404, f"No handler found for {request.method} {request.path}")
         for handler, path_values in candidates:
-            if self._allows(handler, request.method) is True:
+            if self._refusal(handler, request.method) is None:
                 return self._bind(handler, request, path_values)
         allow = sorted({m for h, _ in candidates for m in (h.http_methods or ())} | {"OPTIONS"})
         if request.method == "OPTIONS":

@@ -142,7 +142,7 @@ def migrations_of(cls: type) -> dict[int, Callable[[dict[str, Any]], dict[str, A
             )
         if version in found:
             raise DeclarationError(f"app {cls.__qualname__}: two migrations from version {version}")
-        found[version] = function
+        found[version] = typing.cast(Callable[[dict[str, Any]], dict[str, Any]], function)
     return found
 
 

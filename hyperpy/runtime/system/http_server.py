@@ -6,6 +6,8 @@ Paths are relative to the process (http-server prefixes them with `/<process:pac
 from __future__ import annotations
 
 import mimetypes
+from collections.abc import Mapping
+from typing import Any
 
 from hyperpy.runtime.decorators import HttpEndpoint, WsEndpoint
 from hyperpy.runtime.process import current_runtime
@@ -20,7 +22,7 @@ PROCESS = __hyperpy_process__
 mimetypes.init(files=[])
 
 
-async def _action(value: dict[str, object], *, blob: bytes | None = None, mime: str | None = None) -> None:
+async def _action(value: Mapping[str, Any], *, blob: bytes | None = None, mime: str | None = None) -> None:
     action = next(iter(value))
     answer, _ = await module_request(PROCESS, value, blob=blob, mime=mime, action=action)
     if answer not in ({"Ok": None}, None, "Ok"):
