@@ -40,10 +40,10 @@ from hyperpy.node.runners.compile_cache import (
     headline_and_cause,
     root_cause,
 )
+from hyperpy.node.runners.stderr_tail import STDERR_TAIL_BYTES, StderrTail
 from hyperpy.node.wit_types import Err
 
 STANDARD_INTERFACE = "hyperware:process/standard@1.0.0"
-STDERR_TAIL_BYTES = 5000  # Hyperdrive's STACK_TRACE_SIZE
 STANDARD_FUNCTIONS = (
     "print-to-terminal",
     "our",
@@ -67,22 +67,6 @@ STANDARD_FUNCTIONS = (
 )
 
 __all__ = ["STANDARD_INTERFACE", "STDERR_TAIL_BYTES", "ComponentLoadError", "ComponentRunner", "StderrTail"]
-
-
-class StderrTail:
-    """The last `limit` bytes written to a guest's stderr (Hyperdrive's RotatingOutputPipe)."""
-
-    def __init__(self, limit: int = STDERR_TAIL_BYTES) -> None:
-        self.limit = limit
-        self._data = bytearray()
-
-    def write(self, chunk: bytes) -> None:
-        self._data += chunk
-        if len(self._data) > self.limit:
-            del self._data[: len(self._data) - self.limit]
-
-    def text(self) -> str:
-        return self._data.decode("utf-8", errors="replace")
 
 
 class ComponentRunner:

@@ -35,12 +35,12 @@ from hyperpy.node.contracts import ProcessCrashed, StandardHost
 from hyperpy.node.process_thread import ProcessKilled
 from hyperpy.node.runners.native_shim import (
     GuestTrap,
-    StderrTail,
     bound_to_thread,
     install_shims,
     route_std_streams,
     trapped_reason,
 )
+from hyperpy.node.runners.stderr_tail import StderrTail
 
 NATIVE_MARKER = b"#hyperpy-native\n"
 
@@ -118,13 +118,13 @@ class NativeRunner:
                 except ProcessKilled:
                     raise
                 except GuestTrap as trap:
-                    raise ProcessCrashed(trap.reason, stderr.tail()) from None
+                    raise ProcessCrashed(trap.reason, stderr.text()) from None
                 except BaseException as exc:
                     stderr.write("".join(traceback.format_exception(exc)))
-                    raise ProcessCrashed(f"{type(exc).__name__}: {exc}", stderr.tail()) from None
+                    raise ProcessCrashed(f"{type(exc).__name__}: {exc}", stderr.text()) from None
                 swallowed = trapped_reason()
                 if swallowed is not None:
-                    raise ProcessCrashed(swallowed, stderr.tail())
+                    raise ProcessCrashed(swallowed, stderr.text())
             finally:
                 sys.modules.pop(unique_name, None)
 

@@ -27,8 +27,7 @@ from typing import Protocol, TextIO
 
 from hyperpy.node import wit_types
 from hyperpy.node.contracts import ProcessTrap, StandardHost
-
-STDERR_TAIL_CHARS = 5000
+from hyperpy.node.runners.stderr_tail import StderrTail
 
 _thread_state = threading.local()
 _install_lock = threading.Lock()
@@ -40,26 +39,6 @@ class GuestTrap(BaseException):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-class StderrTail:
-    """Keeps the last ~5 KB written to a process's stderr (Hyperdrive's rotating pipe)."""
-
-    def __init__(self, limit: int = STDERR_TAIL_CHARS) -> None:
-        self._limit = limit
-        self._parts: list[str] = []
-        self._size = 0
-
-    def write(self, text: str) -> int:
-        self._parts.append(text)
-        self._size += len(text)
-        if self._size > 2 * self._limit:
-            joined = "".join(self._parts)[-self._limit :]
-            self._parts, self._size = [joined], len(joined)
-        return len(text)
-
-    def tail(self) -> str:
-        return "".join(self._parts)[-self._limit :]
 
 
 class _Sink(Protocol):
