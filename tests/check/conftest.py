@@ -1,8 +1,8 @@
 """Fixtures for `hyperpy check` tests: real components, each built once per machine.
 
-componentize-py takes ~7 s per component, so every test component is cached on disk under
-`.hyperpy-cache/test-components/` (or `$HYPERPY_CACHE_DIR`), keyed by the sha256 of everything that
-goes into it (WIT, world, module source, componentize-py version). Inspection facts are cached by
+componentize-py takes ~7 s per component, so every test component is built by the shared
+`component_builds` helper (cached on disk under `.hyperpy-cache/test-components/` or
+`$HYPERPY_CACHE_DIR`, keyed by everything that goes into it). Inspection facts are cached by
 `hyperpy.build.component_abi` in the same cache root, so a warm test run compiles nothing.
 
 Tiny hand-written components (WAT) cover the cases componentize-py cannot produce (core modules,
@@ -11,24 +11,16 @@ forbidden WebAssembly features, odd exports); they compile in milliseconds.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
-import subprocess
-import sys
-import tempfile
 from collections.abc import Iterator
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pytest
 from check_samples import PackageFactory, manifest_entry, metadata_document
-
-from hyperpy.package.wit import wit_file
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from component_builds import build_component, cache_root
 
 RAW_ECHO_SOURCE = '''\
 """A raw process: implements the WIT world itself and answers every request with its own body."""
@@ -85,10 +77,6 @@ class WitWorld:
 """
 
 
-def cache_root() -> Path:
-    return Path(os.environ.get("HYPERPY_CACHE_DIR") or REPO_ROOT / ".hyperpy-cache")
-
-
 @pytest.fixture(scope="session", autouse=True)
 def _shared_cache_dir() -> Iterator[None]:
     """Point hyperpy's caches at the repository cache so inspection facts survive between runs."""
@@ -101,72 +89,26 @@ def _shared_cache_dir() -> Iterator[None]:
         os.environ["HYPERPY_CACHE_DIR"] = previous
 
 
-def _componentize_py() -> list[str]:
-    script = Path(sys.executable).with_name("componentize-py")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "componentize_py"]
-
-
-def componentize(source: str, world: str, world_wit: str | None = None) -> Path:
-    """Build `source` (module `app`) for `world` with componentize-py, once per content hash.
-
-    `world_wit` is an extra WIT package that includes hyperware.wit as a dependency; without it the
-    world comes from hyperpy's own `hyperware.wit`.
-    """
-    hyperware = wit_file().read_text(encoding="utf-8")
-    key = hashlib.sha256(
-        json.dumps(
-            [source, world, world_wit, hyperware, metadata.version("componentize-py")], sort_keys=True
-        ).encode()
-    ).hexdigest()[:24]
-    output = cache_root() / "test-components" / f"{world}-{key}.wasm"
-    if output.is_file():
-        return output
-    output.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="hyperpy-check-") as scratch:
-        work = Path(scratch)
-        (work / "app.py").write_text(source, encoding="utf-8")
-        if world_wit is None:
-            wit_dir = work / "wit"
-            wit_dir.mkdir()
-            (wit_dir / "hyperware.wit").write_text(hyperware, encoding="utf-8")
-        else:
-            wit_dir = work / "wit"
-            (wit_dir / "deps" / "hyperware").mkdir(parents=True)
-            (wit_dir / "deps" / "hyperware" / "hyperware.wit").write_text(hyperware, encoding="utf-8")
-            (wit_dir / "world.wit").write_text(world_wit, encoding="utf-8")
-        built = work / "app.wasm"
-        command = [*_componentize_py(), "-d", str(wit_dir), "-w", world, "componentize", "app"]
-        result = subprocess.run(
-            [*command, "-p", str(work), "-o", str(built)],
-            cwd=work,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise RuntimeError(f"componentize-py failed for test world {world}:\n{result.stderr}")
-        partial = output.with_name(f".{output.name}.{os.getpid()}.partial")
-        shutil.copyfile(built, partial)
-        partial.replace(output)
-    return output
-
-
 @pytest.fixture(scope="session")
 def good_wasm() -> Path:
     """A raw echo process built straight with componentize-py against hyperpy's WIT."""
-    return componentize(RAW_ECHO_SOURCE, "process-v1")
+    return build_component({"app.py": RAW_ECHO_SOURCE}, "app")
 
 
 @pytest.fixture(scope="session")
 def foreign_import_wasm() -> Path:
     """A process whose world imports an interface no Hyperware node provides."""
-    return componentize(FOREIGN_SOURCE, "with-foreign", FOREIGN_WORLD_WIT)
+    return build_component(
+        {"app.py": FOREIGN_SOURCE}, "app", world="with-foreign", world_wit=FOREIGN_WORLD_WIT
+    )
 
 
 @pytest.fixture(scope="session")
 def wrong_export_wasm() -> Path:
     """A process exporting `init: func(our: string) -> string` instead of `init: func(our: string)`."""
-    return componentize(WRONG_EXPORT_SOURCE, "wrong-init", WRONG_EXPORT_WIT)
+    return build_component(
+        {"app.py": WRONG_EXPORT_SOURCE}, "app", world="wrong-init", world_wit=WRONG_EXPORT_WIT
+    )
 
 
 @pytest.fixture

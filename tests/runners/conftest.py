@@ -1,7 +1,8 @@
 """Fixtures for the component runner tests: the guest components (built once per machine) and runners.
 
-The compiled form of each component is cached by the runner's `CompileCache` in
-`<cache root>/compiled`, so a warm test session neither runs componentize-py nor Cranelift.
+The guests are the modules in `guests/`, built by the shared `component_builds` helper. The compiled
+form of each component is cached by the runner's `CompileCache` in `<cache root>/compiled`, so a warm
+test session neither runs componentize-py nor Cranelift.
 """
 
 from __future__ import annotations
@@ -13,11 +14,27 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "guests"))  # wit_json + mirror, host side
 
-from guest_builds import FOREIGN_WORLD_WIT, build_guest, cache_root
+from component_builds import build_component, cache_root, python_sources
 from scripted_host import ScriptedHost
 
 from hyperpy.node.runners.compile_cache import CompileCache
 from hyperpy.node.runners.component import ComponentRunner
+
+GUESTS = Path(__file__).resolve().parent / "guests"
+
+# A world that imports an interface no Hyperware node provides (next to everything a process has).
+FOREIGN_WORLD_WIT = """\
+package hyperpy-test:foreign@0.1.0;
+
+interface weather {
+    forecast: func(city: string) -> string;
+}
+
+world process-with-foreign-import {
+    import weather;
+    include hyperware:process/process-v1@1.0.0;
+}
+"""
 
 
 @pytest.fixture(scope="session")
@@ -27,12 +44,17 @@ def compiled_cache_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def mirror_wasm() -> Path:
-    return build_guest("mirror")
+    return build_component(python_sources(GUESTS), "mirror")
 
 
 @pytest.fixture(scope="session")
 def foreign_wasm() -> Path:
-    return build_guest("foreign", world="process-with-foreign-import", world_wit=FOREIGN_WORLD_WIT)
+    return build_component(
+        python_sources(GUESTS, "foreign"),
+        "foreign",
+        world="process-with-foreign-import",
+        world_wit=FOREIGN_WORLD_WIT,
+    )
 
 
 @pytest.fixture(scope="session")
