@@ -16,6 +16,14 @@ from typing import Any
 
 _COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False, check_circular=False)
 _encode_str = json.encoder.encode_basestring  # type: ignore[attr-defined]
+# The C encoder `json.dumps` builds on every call, built once (the same settings as _COMPACT): the
+# fast path runs for every answer and every OnDiff check, so its set-up cost matters.
+_make_c_encoder = getattr(json.encoder, "c_make_encoder", None)
+_C_ENCODER = (
+    _make_c_encoder(None, _COMPACT.default, _encode_str, None, ":", ",", False, False, False)
+    if _make_c_encoder is not None
+    else None
+)
 
 
 def dumps(value: Any, *, has_float: bool = True) -> bytes:
@@ -25,6 +33,8 @@ def dumps(value: Any, *, has_float: bool = True) -> bytes:
     value contains no float, which allows the fast path without scanning the value first.
     """
     if not has_float:
+        if _C_ENCODER is not None:
+            return "".join(_C_ENCODER(value, 0)).encode("utf-8")
         return _COMPACT.encode(value).encode("utf-8")
     parts: list[str] = []
     _write(value, parts)

@@ -22,6 +22,7 @@ from hyperpy.runtime.errors import CodecError
 from hyperpy.runtime.spec import HandlerSpec
 
 METADATA_KEY = "hyperpy"
+_DECODER = json.JSONDecoder()  # `json.loads` minus its per-call type and encoding checks
 
 
 class BadBody(ValueError):
@@ -42,8 +43,8 @@ def request_body(variant: str, encoded_args: list[Any], *, has_float: bool = Tru
 def parse_request_body(body: bytes) -> tuple[str, Any]:
     """(variant, payload) of a hyperapp request body; `BadBody` if it is not one."""
     try:
-        parsed = json.loads(body)
-    except ValueError as error:
+        parsed = _DECODER.decode(body.decode("utf-8"))
+    except ValueError as error:  # UnicodeDecodeError is a ValueError too
         raise BadBody(f"body is not valid JSON ({error})") from None
     if isinstance(parsed, str):
         return parsed, None
