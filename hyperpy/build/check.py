@@ -371,14 +371,18 @@ def check_path(path: Path | str, progress: Progress = _no_progress) -> CheckRepo
     elif zipfile.is_zipfile(path):
         _check_zip(path, report, progress)
     else:
-        data = path.read_bytes()
         label = _display(path)
-        progress(label)
-        facts = inspect_component(data)
-        report.problems.extend(component_problems(facts, label))
-        if facts.validates:
-            report.summary.append(f"{label}: {summarize_component(facts)}")
+        _check_component(path.read_bytes(), label, label, report, progress)
     return report
+
+
+def _check_component(data: bytes, label: str, title: str, report: CheckReport, progress: Progress) -> None:
+    """Inspect one wasm file: its problems go to `report`, and `<title>: <summary>` if it validates."""
+    progress(label)
+    facts = inspect_component(data)
+    report.problems.extend(component_problems(facts, label))
+    if facts.validates:
+        report.summary.append(f"{title}: {summarize_component(facts)}")
 
 
 def _display(path: Path) -> str:
@@ -472,11 +476,7 @@ def _check_package(files: PackageFiles, report: CheckReport, progress: Progress)
             )
             continue
         label = files.label(wasm_path)
-        progress(label)
-        facts = inspect_component(data)
-        report.problems.extend(component_problems(facts, label))
-        if facts.validates:
-            report.summary.append(f"process {process_name}: {label}: {summarize_component(facts)}")
+        _check_component(data, label, f"process {process_name}: {label}", report, progress)
     if entries:
         report.summary.insert(0, f"{manifest_label}: {len(entries)} process(es), schema ok")
     _check_scripts(files, report, progress)
@@ -522,12 +522,7 @@ def _check_scripts(files: PackageFiles, report: CheckReport, progress: Progress)
                 Problem(label, name, f"{name} does not exist in the package", "build it or remove the entry")
             )
             continue
-        wasm_label = files.label(name)
-        progress(wasm_label)
-        facts = inspect_component(data)
-        report.problems.extend(component_problems(facts, wasm_label))
-        if facts.validates:
-            report.summary.append(f"script {name}: {summarize_component(facts)}")
+        _check_component(data, files.label(name), f"script {name}", report, progress)
 
 
 def _check_metadata_file(path: Path, report: CheckReport, *, required: bool) -> PackageMetadata | None:
