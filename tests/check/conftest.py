@@ -20,25 +20,9 @@ from typing import Any
 
 import pytest
 from check_samples import PackageFactory, manifest_entry, metadata_document
-from component_builds import build_component, cache_root
+from component_builds import build_component, cache_root, python_sources
 
-RAW_ECHO_SOURCE = '''\
-"""A raw process: implements the WIT world itself and answers every request with its own body."""
-
-
-class WitWorld:
-    def init(self, our: str) -> None:
-        from wit_world.imports import standard
-
-        while True:
-            try:
-                message = standard.receive()
-            except Exception:
-                continue
-            if isinstance(message[1], standard.Message_Request):
-                request = message[1].value
-                standard.send_response(standard.Response(False, request.body, None, []), None)
-'''
+RAW_ECHO_EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "echo_raw"
 
 FOREIGN_WORLD_WIT = """\
 package test:foreign@0.1.0;
@@ -91,8 +75,8 @@ def _shared_cache_dir() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def good_wasm() -> Path:
-    """A raw echo process built straight with componentize-py against hyperpy's WIT."""
-    return build_component({"app.py": RAW_ECHO_SOURCE}, "app")
+    """The raw echo example's process, built straight with componentize-py against hyperpy's WIT."""
+    return build_component(python_sources(RAW_ECHO_EXAMPLE, "echo"), "echo")
 
 
 @pytest.fixture(scope="session")
