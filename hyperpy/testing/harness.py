@@ -21,6 +21,7 @@ from hyperpy.node.terminal import Printout
 Mode = Literal["component", "native"]
 MODES: tuple[Mode, ...] = ("component", "native")
 OUTPUT_TAIL_LINES = 40
+LATEST_LINES = 10
 DEFAULT_TIMEOUT = 10
 """Seconds a request waits for its response unless the test says otherwise."""
 
@@ -171,6 +172,15 @@ class HyperpyNode:
         self.node.restart()
 
     def tail(self, lines: int = OUTPUT_TAIL_LINES) -> str:
-        recorded = self.node.terminal.lines(all=True)[-lines:]
-        body = "\n".join(f"  [{p.verbosity}] {p.text}" for p in recorded) or "  (no output)"
-        return f"last output of node {self.name}:\n{body}"
+        """The output worth reading after a failure: the last `lines` printouts at verbosity 0-1
+        (installs, crashes, the app's own messages) plus the latest few of any level, in order, so a
+        burst of debug lines cannot hide the error that explains it."""
+        recorded = self.node.terminal.lines(all=True)
+        important = [p for p in recorded if p.verbosity <= 1][-lines:]
+        chosen = sorted(
+            {p.seq: p for p in [*important, *recorded[-LATEST_LINES:]]}.values(), key=lambda p: p.seq
+        )
+        body = "\n".join(f"  [{p.verbosity}] {p.text}" for p in chosen) or "  (no output)"
+        hidden = len(recorded) - len(chosen)
+        more = f" ({hidden} more debug lines: output(all=True))" if hidden else ""
+        return f"output of node {self.name}{more}:\n{body}"
