@@ -40,9 +40,11 @@ class ControlSurface:
     def modules(self) -> list[RuntimeModule]:
         modules = default_modules(ModulesConfig(http_port=self.port))
         http = next((m for m in modules if isinstance(m, HttpServerModule)), None)
-        if http is None:  # the rpc endpoint lives on http-server, so the surface needs one
-            http = HttpServerModule(port=self.port)
-            modules.append(http)
+        if http is None:
+            raise RuntimeError(
+                "default_modules() returned no http-server:distro:sys; the control surface (kit's rpc "
+                "endpoint, the REST API) is served by it"
+            )
         self.http_server = http
         rpc = RpcEndpoint(lambda: http.node, http, default_timeout=http.timeout)
         http.add_system_route("POST", RPC_PATH, rpc.handle)
