@@ -270,6 +270,8 @@ class ProcessRuntime:
         request = self.prompting
         if not isinstance(request, Answerable) or request.answered:
             return
+        if self.loop.time() > request.gives_up_at:
+            return  # the requester has stopped waiting: an answer could no longer reach it
         for key in request.keys:
             outstanding = self.outstanding.get(key)
             if outstanding is not None and outstanding.live_for(request):
@@ -351,7 +353,7 @@ class ProcessRuntime:
     def _on_request(self, message: Incoming) -> None:
         answer_to: Answerable | None = None
         if message.expects_response is not None:
-            answer_to = Answerable()
+            answer_to = Answerable(self.loop.time() + message.expects_response)
             self._set_prompting(answer_to)
         elif message.inherit:
             # A forwarded request may carry an rsvp, which makes it prompting in the kernel; we cannot

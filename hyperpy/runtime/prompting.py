@@ -24,15 +24,18 @@ class Answerable:
 
     `keys`: contexts of our outstanding requests sent while this was the kernel's prompting message
     (their responses make it prompting again). `deferred`: an answer waiting for that moment.
+    `gives_up_at`: when the requester stops waiting (its `expects_response`); after that no anchor
+    is sent for it, so a handler that never finishes does not keep the process polling forever.
     """
 
-    __slots__ = ("anchor_delay", "answered", "deferred", "keys")
+    __slots__ = ("anchor_delay", "answered", "deferred", "gives_up_at", "keys")
 
-    def __init__(self) -> None:
+    def __init__(self, gives_up_at: float) -> None:
         self.answered = False
         self.deferred: tuple[bytes, bytes | None, str | None, str | None] | None = None
         self.keys: set[bytes] = set()
         self.anchor_delay = ANCHOR_FIRST_DELAY
+        self.gives_up_at = gives_up_at
 
 
 class _Unknown:
