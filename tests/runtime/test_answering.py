@@ -1,23 +1,19 @@
 """How the runtime answers the right request when several are pending (process.py docstring).
 
-A scripted host plays the kernel side: it hands the runtime a fixed sequence of messages and
-records what the runtime sends, so the test can check *when* each answer goes out relative to the
-kernel's prompting message (which `send_response` answers).
+The scripted host plays the kernel side, so the test can check *when* each answer goes out
+relative to the kernel's prompting message (which `send_response` answers).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable
 from typing import Any
 
-import pytest
+from scripted_host import ScriptedHost, request, run_script
 
 from hyperpy.runtime.decorators import app, local
-from hyperpy.runtime.host import UNREAD, Host, Incoming
-from hyperpy.runtime.process import ProcessRuntime
-from hyperpy.runtime.spec import app_spec
+from hyperpy.runtime.host import UNREAD, Incoming
 from hyperpy.runtime.state import Never
 from hyperpy.runtime.types import Address
 
@@ -40,78 +36,6 @@ class Waiter:
         return self._event
 
 
-class ScriptEnded(BaseException):
-    """Raised by the scripted host when it has no more messages: ends the test's run."""
-
-
-class ScriptedHost(Host):
-    """Delivers scripted messages; records sends as ("request", target, body, context) and
-    ("response", body). A script step may be a callable that builds the message from what was sent."""
-
-    def __init__(self, script: list[Incoming | Callable[[ScriptedHost], Incoming]]) -> None:
-        self.our = Address.parse("fake.dev@waiter:waiter:test.os")
-        self._turn = 0
-        self.script = list(script)
-        self.sent: list[tuple[Any, ...]] = []
-
-    def receive(self) -> Incoming:
-        if not self.script:
-            raise ScriptEnded
-        self._turn += 1
-        step = self.script.pop(0)
-        message = step(self) if callable(step) else step
-        message.turn = self._turn
-        return message
-
-    def send_request(
-        self,
-        target: Address,
-        body: bytes,
-        *,
-        expects_response: int | None,
-        context: bytes | None = None,
-        **_: Any,
-    ) -> None:
-        self.sent.append(("request", str(target.process), body, context))
-
-    def send_response(self, body: bytes, **_: Any) -> None:
-        self.sent.append(("response", body))
-
-    def _get_blob(self) -> None:
-        return None
-
-    def print(self, verbosity: int, text: str) -> None:
-        self.sent.append(("print", text))
-
-    def get_state(self) -> bytes | None:
-        return None
-
-    def set_state(self, data: bytes) -> None:
-        return None
-
-    def address_of(self, wit_address: Any) -> Address:
-        return wit_address
-
-    def wit_address(self, address: Address) -> Any:
-        return address
-
-
-def request(body: Any, expects_response: int | None = 5) -> Incoming:
-    source = Address.parse("fake.dev@client:waiter:test.os")
-    return Incoming(
-        "request",
-        source,
-        "client:waiter:test.os",
-        "fake.dev",
-        json.dumps(body).encode(),
-        None,
-        expects_response,
-        False,
-        None,
-        UNREAD,
-    )
-
-
 def timer_reply_to_last_anchor(host: ScriptedHost) -> Incoming:
     key = next(
         context
@@ -125,14 +49,10 @@ def timer_reply_to_last_anchor(host: ScriptedHost) -> Incoming:
 
 
 def run(script: list[Incoming | Callable[[ScriptedHost], Incoming]]) -> list[tuple[Any, ...]]:
-    host = ScriptedHost(script)
-    runtime = ProcessRuntime(app_spec(Waiter), host)
-    runtime.instance, _ = runtime.keeper.load(None)
-    with pytest.raises(ScriptEnded):
-        runtime.loop.run_forever()
-    problems = [entry[1] for entry in host.sent if entry[0] == "print"]
+    sent = run_script(Waiter, script)
+    problems = [entry[1] for entry in sent if entry[0] == "print"]
     assert problems == [], problems
-    return host.sent
+    return sent
 
 
 def test_an_answer_ready_in_another_turn_waits_for_its_request_to_be_prompting_again() -> None:
