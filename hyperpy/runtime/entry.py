@@ -17,6 +17,7 @@ from hyperpy.runtime.spec import AppSpec, app_spec
 def world_class(module: types.ModuleType | type) -> type:
     """The `WitWorld` class for the app found in `module` (the one `@app` class it holds)."""
     spec = app_spec(module)
+    load_whole_runtime()
 
     class WitWorld:
         def init(self, our: str) -> None:
@@ -25,6 +26,22 @@ def world_class(module: types.ModuleType | type) -> type:
     WitWorld.__doc__ = f"Exports `init(our)` of the process-v1 world for app {spec.name}."
     WitWorld.__module__ = spec.module
     return WitWorld
+
+
+def load_whole_runtime() -> None:
+    """Import every module of the public API and of the running process now.
+
+    `world_class` runs while the build pre-initialises the component, and a component can only
+    import what was imported then (componentize-py has no file system at run time). `hyperpy`
+    loads its names lazily for host tools, so here everything an app or the runtime may reach
+    later (`hyperpy.kv` in a handler, the http-server wrappers at start-up, ...) is loaded up front.
+    """
+    import hyperpy
+    import hyperpy.runtime.host
+    import hyperpy.runtime.process
+
+    for name in hyperpy.__all__:
+        getattr(hyperpy, name)
 
 
 def run_app(spec: AppSpec, our: str) -> None:

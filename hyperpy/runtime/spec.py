@@ -605,9 +605,9 @@ def _detected_modules(cls: type) -> set[str]:
             process = getattr(owner, "__hyperpy_process__", None) if owner is not None else None
         if isinstance(process, str):
             found.add(process)
+    # `hyperpy.kv.open(...)` in a method: the attribute name is in the code object.
     wrappers = {
-        name: getattr(sys.modules.get(f"hyperpy.runtime.system.{name}"), "__hyperpy_process__", None)
-        for name in ("kv", "sqlite", "vfs", "http_client", "net", "homepage")
+        name: KNOWN_PROCESSES[name] for name in ("kv", "sqlite", "vfs", "http_client", "net", "homepage")
     }
     for raw in vars(cls).values():
         function = raw.__func__ if isinstance(raw, staticmethod | classmethod) else raw
