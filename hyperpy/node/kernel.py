@@ -1,10 +1,17 @@
 """The kernel: process table, routing, capability checks, kernel commands and on_exit.
 
-Why one asyncio loop on one thread: Hyperdrive's kernel is a single task reading one channel, so it
-dispatches strictly in arrival order (FIFO per sender→target) and never races with itself. Here the
-loop thread owns every table; process threads reach it only through `call_soon_threadsafe` (sends,
-in the order a thread made them) and `call` (capability queries that need an answer). Runtime
-modules live on the same loop.
+Why one lock and one loop: Hyperdrive's kernel is a single task reading one channel, so it dispatches
+strictly in arrival order (FIFO per sender→target) and never races with itself. Here every table is
+guarded by one re-entrant lock (`_lock`), and the kernel's work runs on an asyncio loop on its own
+thread, which takes the lock for every kernel callback. Runtime modules live on that loop.
+
+The hot path is the exception: a message from a local process to another local process is routed on
+the *sender's* thread, under the lock, straight into the target's inbox (`route_direct`), because a
+hop through the loop cost two thread switches per message. Everything else a process sends (to a
+runtime module, the kernel, another node, or a refused message) is queued to the loop. Order is kept
+per sender: while any message of a process is still queued to the loop, its later messages (and its
+capability calls) are queued behind it instead of taking the direct path, so the kernel sees every
+process's messages in the order it sent them.
 
 The routing rules are Hyperdrive's main loop (runtime-contract.md §1.5, §1.7): "our" is replaced by
 the node name; local→remote needs the network cap; remote→local needs the target to exist and hold
@@ -46,10 +53,11 @@ from hyperpy.node.kernel_json import (
     on_exit_name,
 )
 from hyperpy.node.persistence import PersistedProcess, ProcessTableFile
-from hyperpy.node.process_host import ProcessHost, TimerToken
+from hyperpy.node.process_code import ProcessCode, intern_code
+from hyperpy.node.process_host import ProcessHost
 from hyperpy.node.process_thread import ProcessControl, ProcessKilled, RunOutcome, run_process_thread
 from hyperpy.node.restart_backoff import RestartBackoff
-from hyperpy.node.runner_factory import RunnerContext, code_mode, make_runner
+from hyperpy.node.runner_factory import RunnerContext, make_runner
 from hyperpy.node.terminal import Terminal
 from hyperpy.node.well_known import (
     CAPABILITY_EXEMPT_SOURCES,
@@ -84,6 +92,9 @@ RESET = "\x1b[0m"
 
 InstanceState = Literal["initialized", "running", "exited", "zombie"]
 CapKey = tuple[Address, object]
+# The parsed params of a messaging cap: `(address, MESSAGING)` is `messaging_cap(...).key()`, built
+# without parsing JSON on every routed message.
+MESSAGING = messaging_cap(OUR_NODE_ALIAS, KERNEL_PROCESS_ID).key()[1]
 
 
 class KernelStopped(RuntimeError):
@@ -100,7 +111,7 @@ class NetworkLink(Protocol):
 class ProcessInstance:
     """The running side of a userspace process: its code, inbox/kill switch, thread and host."""
 
-    code: bytes
+    code: ProcessCode  # shared with every process running the same bytes
     control: ProcessControl = field(default_factory=ProcessControl)
     state: InstanceState = "initialized"
     host: ProcessHost | None = None
@@ -108,7 +119,7 @@ class ProcessInstance:
 
     @property
     def mode(self) -> str:
-        return code_mode(self.code)
+        return self.code.mode
 
 
 @dataclass
@@ -135,7 +146,7 @@ class PendingRestart:
     """A Restart process waiting out its backoff: out of the process map, back after `handle` fires."""
 
     row: PersistedProcess
-    code: bytes
+    code: ProcessCode
     handle: asyncio.TimerHandle | None = None
 
 
@@ -200,7 +211,11 @@ class Kernel:
         self._persist_scheduled = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
+        self._loop_ident: int | None = None  # the loop thread's id
         self._running = False
+        # Guards every table below and above; see the module docstring.
+        self._lock = threading.RLock()
+        self._network_key = network_cap(name).key()
         self.services = KernelServices(self)
 
     # ============================================================================== thread and loop
@@ -224,6 +239,7 @@ class Kernel:
 
         def main() -> None:
             asyncio.set_event_loop(loop)
+            self._loop_ident = threading.get_ident()
             loop.call_soon(ready.set)
             loop.run_forever()
             loop.run_until_complete(loop.shutdown_asyncgens())
@@ -252,7 +268,8 @@ class Kernel:
                 self._running = False
                 loop.call_soon_threadsafe(loop.stop)
         self._running = False
-        threads = [e.instance.thread for e in self._entries.values() if e.instance and e.instance.thread]
+        with self._lock:
+            threads = [e.instance.thread for e in self._entries.values() if e.instance and e.instance.thread]
         if self._thread is not None:
             self._thread.join(join_timeout)
         deadline = time.monotonic() + join_timeout
@@ -262,19 +279,24 @@ class Kernel:
         self._thread = None
 
     def call(self, function: Callable[[], T], timeout: float | None = None) -> T:
-        """Run `function` on the kernel loop and return its result (from any thread)."""
+        """Run `function` on the kernel loop, under the kernel lock, and return its result (from any
+        thread; on the loop thread it runs at once)."""
         loop = self._loop
         if loop is None or not self._running:
             raise KernelStopped(f"node {self.name} is not running")
-        if threading.current_thread() is self._thread:
-            return function()
+        if threading.get_ident() == self._loop_ident:
+            with self._lock:
+                return function()
         future: concurrent.futures.Future[T] = concurrent.futures.Future()
 
         def run() -> None:
             try:
-                future.set_result(function())
+                with self._lock:
+                    result = function()
             except BaseException as exc:
                 future.set_exception(exc)
+            else:
+                future.set_result(result)
 
         try:
             loop.call_soon_threadsafe(run)
@@ -283,14 +305,26 @@ class Kernel:
         return future.result(timeout)
 
     def _soon(self, function: Callable[..., Any], *args: Any) -> None:
-        """Schedule `function(*args)` on the loop from any thread; silently dropped after stop."""
+        """Schedule `function(*args)` on the loop, under the lock, from any thread; dropped after stop."""
+        self._post(self._locked, function, *args)
+
+    def _post(self, function: Callable[..., Any], *args: Any) -> None:
+        """Schedule `function(*args)` on the loop as is (no lock); silently dropped after stop."""
         loop = self._loop
         if loop is None:
             return
         try:
-            loop.call_soon_threadsafe(function, *args)
+            if threading.get_ident() == self._loop_ident:
+                loop.call_soon(function, *args)
+            else:
+                loop.call_soon_threadsafe(function, *args)
         except RuntimeError:
             return
+
+    def _locked(self, function: Callable[..., Any], *args: Any) -> None:
+        """Run a loop callback under the kernel lock (every timer and callback that touches tables)."""
+        with self._lock:
+            function(*args)
 
     def printout(self, verbosity: int, text: str, source: ProcessId = KERNEL_PROCESS_ID) -> None:
         self.terminal.print(verbosity, source, text)
@@ -298,8 +332,17 @@ class Kernel:
     # ======================================================================================== boot
 
     async def _boot(self) -> None:
+        with self._lock:
+            table = self._boot_runtime_entries()
+        for module in self._modules:
+            await module.start(self.services)
+        with self._lock:
+            self._boot_processes(table)
+
+    def _boot_runtime_entries(self) -> dict[ProcessId, PersistedProcess]:
+        """The kernel's and the runtime modules' rows; returns the rest of the persisted table."""
         # No table writes until the whole table is back in memory (a module granting caps while it
-        # starts must not persist a table without the userspace rows): `_persist_now` below clears it.
+        # starts must not persist a table without the userspace rows): `_persist_now` clears it.
         self._persist_scheduled = True
         table, problems = self._table_file.load()
         for problem in problems:
@@ -316,9 +359,10 @@ class Kernel:
             self._entries[module.process_id] = self._runtime_entry(
                 module.process_id, module.public, runtime_caps, table.pop(module.process_id, None), module
             )
-        for module in self._modules:
-            await module.start(self.services)
+        return table
 
+    def _boot_processes(self, table: dict[ProcessId, PersistedProcess]) -> None:
+        """Every persisted userspace process back in the map; boot on_exit requests; "run" to all."""
         boot_requests: list[KernelMessage] = []
         for process_id, row in table.items():
             if not is_hypermap_safe(process_id):
@@ -381,10 +425,10 @@ class Kernel:
                 if cap.issuer.node == self.name:
                     self._issued.add(key)
 
-    def _read_code(self, process_id: ProcessId, handle: str) -> bytes | None:
+    def _read_code(self, process_id: ProcessId, handle: str) -> ProcessCode | None:
         path = self.home / "vfs" / handle.lstrip("/")
         try:
-            return path.read_bytes()
+            return intern_code(path.read_bytes())
         except OSError as exc:
             self.printout(0, f"kernel: couldn't read wasm bytes for process: {process_id} at {path}: {exc}")
             return None
@@ -426,17 +470,18 @@ class Kernel:
         )
 
     async def _shutdown(self) -> None:
-        for entry in self._entries.values():
-            if entry.instance is not None:
-                entry.instance.control.kill()
-        for pending in self._pending_restarts.values():
-            if pending.handle is not None:
-                pending.handle.cancel()
-        self._persist_now()
-        for injection in list(self._injections.values()):
-            if not injection.future.done():
-                injection.future.set_exception(KernelStopped(f"node {self.name} stopped"))
-        self._injections.clear()
+        with self._lock:
+            for entry in self._entries.values():
+                if entry.instance is not None:
+                    entry.instance.control.kill()
+            for pending in self._pending_restarts.values():
+                if pending.handle is not None:
+                    pending.handle.cancel()
+            self._persist_now()
+            for injection in list(self._injections.values()):
+                if not injection.future.done():
+                    injection.future.set_exception(KernelStopped(f"node {self.name} stopped"))
+            self._injections.clear()
         for module in reversed(self._modules):
             try:
                 await module.stop()
@@ -450,7 +495,7 @@ class Kernel:
         if self._persist_scheduled:
             return
         self._persist_scheduled = True
-        self.loop.call_soon(self._persist_now)
+        self._soon(self._persist_now)
 
     def _persist_now(self) -> None:
         """Write every row that Hyperdrive persists: all holders whose on_exit is not None (userspace
@@ -543,7 +588,7 @@ class Kernel:
             source = self._entries.get(km.source.process)
             if source is None:
                 return
-            if network_cap(our).key() not in source.caps:
+            if self._network_key not in source.caps:
                 self.printout(
                     0,
                     f"event loop: process {km.source.process} doesn't have capability "
@@ -560,7 +605,7 @@ class Kernel:
                     "but process does not exist",
                 )
                 return
-            if network_cap(our).key() not in target.caps:
+            if self._network_key not in target.caps:
                 self.printout(
                     0,
                     f"event loop: process {km.target.process} got a message from over the network, "
@@ -581,7 +626,7 @@ class Kernel:
                 )
                 self._throw_timeout(km, f"no process {km.target.process} on {our}")
                 return
-            if not target.public and messaging_cap(our, km.target.process).key() not in source.caps:
+            if not target.public and (km.target, MESSAGING) not in source.caps:
                 self.printout(
                     0,
                     f"event loop: process {km.source.process} doesn't have capability to message process "
@@ -615,9 +660,44 @@ class Kernel:
             self._throw_timeout(km, f"no process {km.target.process} on {self.name}")
             return
         if entry.module is not None:
-            self.loop.create_task(self._module_handle(entry.module, km))
+            if threading.get_ident() == self._loop_ident:
+                self.loop.create_task(self._module_handle(entry.module, km))
+            else:  # a module that sends from a worker thread (NodeServices asks for the loop)
+                self._post(self._start_module_task, entry.module, km)
         elif entry.instance is not None:
             self._deliver_to_process(entry, km)
+
+    def _start_module_task(self, module: RuntimeModule, km: KernelMessage) -> None:
+        self.loop.create_task(self._module_handle(module, km))
+
+    def route_direct(self, km: KernelMessage) -> bool:
+        """Route a local process→process message on the calling thread, if nothing about it needs the
+        loop: deliver it straight into the target's inbox and return True. Otherwise change nothing
+        and return False (route it with `_route` on the loop). Call with the lock held.
+
+        Exactly `_route`'s local→local case when every check passes: both on this node (no "our"
+        alias), the sender a userspace process (not capability-exempt), the target a userspace
+        process (not a runtime module, not a kernel command) that is public or that the sender holds
+        the messaging cap for, no injected request waiting for this id, and no verbosity-3 trace.
+        """
+        our = self.name
+        target = km.target
+        if km.source.node != our or target.node != our or self.terminal.verbosity >= 3:
+            return False
+        target_id = target.process
+        entry = self._entries.get(target_id)
+        if entry is None or entry.instance is None or target_id.process_name == "kernel":
+            return False
+        source_id = km.source.process
+        sender = self._entries.get(source_id)
+        if sender is None or source_id in CAPABILITY_EXEMPT_SOURCES:
+            return False
+        if not entry.public and (target, MESSAGING) not in sender.caps:
+            return False
+        if self._injections and km.id in self._injections:
+            return False
+        self._deliver_to_process(entry, km)
+        return True
 
     async def _module_handle(self, module: RuntimeModule, km: KernelMessage) -> None:
         try:
@@ -634,7 +714,7 @@ class Kernel:
         if instance.state == "initialized" and isinstance(item, KernelMessage) and self._is_run(item):
             self._start_instance(entry, instance)
             return
-        instance.control.inbox.put(item)
+        instance.control.deliver(item)
 
     def _is_run(self, km: KernelMessage) -> bool:
         message = km.message
@@ -671,7 +751,7 @@ class Kernel:
 
     def network_error(self, km: KernelMessage, kind: SendErrorKind) -> None:
         """The network could not deliver `km` (called on this kernel's loop)."""
-        self.loop.call_soon(self._deliver_network_error, km, kind)
+        self._soon(self._deliver_network_error, km, kind)
 
     def _deliver_network_error(self, km: KernelMessage, kind: SendErrorKind) -> None:
         error = SendError(kind, km.target, km.message, km.lazy_load_blob)
@@ -699,7 +779,7 @@ class Kernel:
         if loop is None or not self._running:
             raise KernelStopped(self.name)
         try:
-            loop.call_soon_threadsafe(self._route_inbound, km)
+            loop.call_soon_threadsafe(self._locked, self._route_inbound, km)
         except RuntimeError:
             raise KernelStopped(self.name) from None
 
@@ -810,11 +890,13 @@ class Kernel:
         on_exit: OnExit,
         caps: list[Capability],
         public: bool,
-        code: bytes,
+        code: bytes | ProcessCode,
         *,
         initializer: ProcessId,
     ) -> bool:
-        """`InitializeProcess` after its checks: the process and its initializer get messaging to it."""
+        """`InitializeProcess` after its checks: the process and its initializer get messaging to it.
+
+        `code` is interned (`process_code`): processes running the same bytes share one copy."""
         own = messaging_cap(self.name, process_id)
         self.add_capabilities(initializer, [own])
         if process_id in self._entries:
@@ -829,7 +911,7 @@ class Kernel:
             on_exit,
             public,
             _cap_dict([*caps, own]),
-            instance=ProcessInstance(code),
+            instance=ProcessInstance(intern_code(code)),
         )
         self._issued.add(own.key())
         if not isinstance(on_exit, OnExit_None_):
@@ -946,7 +1028,7 @@ class Kernel:
         if delay <= 0:
             self._reinitialize(entry.id, pending)
             return
-        pending.handle = self.loop.call_later(delay, self._reinitialize, entry.id, pending)
+        pending.handle = self.loop.call_later(delay, self._locked, self._reinitialize, entry.id, pending)
         self._pending_restarts[entry.id] = pending
         self._persist_soon()
 
@@ -984,6 +1066,7 @@ class Kernel:
             self._injections[km.id] = injection
             injection.timer = self.loop.call_later(
                 timeout,
+                self._locked,
                 self._resolve_injection,
                 km.id,
                 InjectionOutcome(
@@ -1030,7 +1113,7 @@ class Kernel:
                     pending.row.public,
                     pending.row.on_exit,
                     pending.row.wasm_bytes_handle,
-                    code_mode(pending.code),
+                    pending.code.mode,
                 )
             )
         return sorted(rows, key=lambda r: str(r.id))
@@ -1040,47 +1123,62 @@ class Kernel:
 
 
 class ProcessPort:
-    """`KernelPort` for one process instance: what its host may do, from the process thread."""
+    """`KernelPort` for one process instance: what its host may do, from the process thread.
+
+    Sends take the direct path (`Kernel.route_direct`, on this thread) when they can and nothing of
+    this process is still queued to the loop; otherwise they are queued to the loop. `_queued` counts
+    this process's messages and calls handed to the loop and not yet run there (guarded by the kernel
+    lock), which is what keeps the kernel's view of this process's actions in the order it made them.
+    """
 
     def __init__(self, kernel: Kernel, control: ProcessControl) -> None:
         self._kernel = kernel
         self._control = control
+        self._queued = 0
 
-    def submit(
-        self, message: KernelMessage, timeout: tuple[float, SendErrorDelivery, TimerToken] | None
-    ) -> None:
-        if self._control.killed:
-            raise ProcessKilled()
-        loop = self._kernel._loop
-        if loop is None:
-            raise ProcessKilled()
-        try:
-            loop.call_soon_threadsafe(self._on_loop, message, timeout)
-        except RuntimeError:
-            raise ProcessKilled() from None
-
-    def _on_loop(
-        self, message: KernelMessage, timeout: tuple[float, SendErrorDelivery, TimerToken] | None
-    ) -> None:
-        if self._control.killed:
-            return
+    def submit(self, message: KernelMessage) -> None:
         kernel = self._kernel
-        kernel._route(message)
-        if timeout is not None:
-            seconds, delivery, token = timeout
-            kernel.loop.call_later(seconds, self._fire_timeout, delivery, token)
+        with kernel._lock:
+            if self._control.killed:
+                raise ProcessKilled()
+            if self._queued == 0 and kernel.route_direct(message):
+                return
+            loop = kernel._loop
+            if loop is None:
+                raise ProcessKilled()
+            try:
+                loop.call_soon_threadsafe(self._on_loop, message)
+            except RuntimeError:
+                raise ProcessKilled() from None
+            self._queued += 1
 
-    def _fire_timeout(self, delivery: SendErrorDelivery, token: TimerToken) -> None:
-        if not token.cancelled and not self._control.killed:
-            self._control.inbox.put(delivery)
+    def _on_loop(self, message: KernelMessage) -> None:
+        kernel = self._kernel
+        with kernel._lock:
+            self._queued -= 1
+            if not self._control.killed:
+                kernel._route(message)
 
     def _call(self, function: Callable[[], T]) -> T:
-        if self._control.killed:
-            raise ProcessKilled()
+        """Run a capability operation: at once under the lock, or behind this process's queued sends."""
+        kernel = self._kernel
+        with kernel._lock:
+            if self._control.killed or not kernel.running:
+                raise ProcessKilled()
+            if self._queued == 0:
+                return function()
         try:
-            return self._kernel.call(function)
+            return kernel.call(self._after_queued(function))
         except KernelStopped:
             raise ProcessKilled() from None
+
+    def _after_queued(self, function: Callable[[], T]) -> Callable[[], T]:
+        def run() -> T:
+            if self._control.killed:
+                raise ProcessKilled()
+            return function()
+
+        return run
 
     def filter_capabilities(self, holder: ProcessId, caps: list[Capability]) -> list[Capability]:
         return self._call(lambda: self._kernel.filter_capabilities(holder, caps))
@@ -1095,11 +1193,11 @@ class ProcessPort:
         return self._call(lambda: self._kernel.all_capabilities(holder))
 
     def print(self, verbosity: int, source: ProcessId, text: str) -> None:
-        """Printed from the kernel loop: in order with the process's messages, and terminal viewers
-        never run on a process thread (whose stdout is the process's, i.e. discarded)."""
+        """Printed from the kernel loop: in order with the process's queued messages, and terminal
+        viewers never run on a process thread (whose stdout is the process's, i.e. discarded)."""
         if self._control.killed:
             raise ProcessKilled()
-        self._kernel._soon(self._kernel.terminal.print, verbosity, source, text)
+        self._kernel._post(self._kernel.terminal.print, verbosity, source, text)
 
 
 class KernelServices:
@@ -1117,16 +1215,22 @@ class KernelServices:
         return self._kernel.home
 
     def send(self, message: KernelMessage) -> None:
-        self._kernel._route(message)
+        kernel = self._kernel
+        with kernel._lock:
+            kernel._route(message)
 
     def new_request_id(self) -> int:
         return random.getrandbits(64)
 
     def has_capability(self, holder: ProcessId, cap: Capability) -> bool:
-        return self._kernel.has_capability(holder, cap)
+        kernel = self._kernel
+        with kernel._lock:
+            return kernel.has_capability(holder, cap)
 
     def grant_capabilities(self, holder: ProcessId, caps: list[Capability]) -> None:
-        self._kernel.add_capabilities(holder, caps)
+        kernel = self._kernel
+        with kernel._lock:
+            kernel.add_capabilities(holder, caps)
 
     def printout(self, source: ProcessId, verbosity: int, text: str) -> None:
         self._kernel.terminal.print(verbosity, source, text)

@@ -4,7 +4,8 @@ Why this is separate from the kernel: in Hyperdrive the per-process bookkeeping 
 message, the last blob, the contexts of outstanding requests with their timeout timers, the queue of
 messages that arrived during a send-and-await — lives *in the process task*, not in the kernel.
 Here it lives on the process thread, in this object, and touches the kernel only through
-`KernelPort` (send a message, start a timer, ask the capability table). Every rule below follows
+`KernelPort` (send a message, ask the capability table); the timeouts of its requests are its own
+(`request_deadlines`), fired on this thread while it waits for its inbox. Every rule below follows
 runtime-contract.md §1.4 and Hyperdrive's source, including the quirks: responses without a context
 are dropped, fire-and-forget requests keep the previous prompting message, `inherit` on a response
 uses the last blob even when a blob was passed, get/set-state and spawn restore `last_blob` but not
@@ -16,14 +17,18 @@ Called only on the process's own thread (the runners guarantee it).
 from __future__ import annotations
 
 import json
+import queue
 import random
+import threading
+import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Protocol
 
 from hyperpy.node.contracts import KernelMessage, ProcessTrap, SendErrorDelivery
 from hyperpy.node.kernel_json import InitializeProcess, RunProcess, SetOnExit, command_to_json
-from hyperpy.node.process_thread import KILL, ProcessControl, ProcessKilled
+from hyperpy.node.process_thread import KILL, Arrival, ProcessControl, ProcessKilled
+from hyperpy.node.request_deadlines import Deadline, RequestDeadlines
 from hyperpy.node.well_known import (
     KERNEL_PROCESS_ID,
     STATE_PROCESS_ID,
@@ -52,26 +57,11 @@ from hyperpy.node.wit_types import (
 INTERNAL_TIMEOUT_SECS = 5
 
 
-class TimerToken:
-    """Cancels a request's timeout timer; checked by the kernel loop when the timer fires."""
-
-    __slots__ = ("cancelled",)
-
-    def __init__(self) -> None:
-        self.cancelled = False
-
-    def cancel(self) -> None:
-        self.cancelled = True
-
-
 class KernelPort(Protocol):
     """What a process host may ask of the kernel. Every method is safe to call from the process thread."""
 
-    def submit(
-        self, message: KernelMessage, timeout: tuple[float, SendErrorDelivery, TimerToken] | None
-    ) -> None:
-        """Route `message`; if `timeout` is given, deliver its error to this process after that many
-        seconds unless the token was cancelled."""
+    def submit(self, message: KernelMessage) -> None:
+        """Route `message` (in the order this process submits; raises ProcessKilled once killed)."""
         ...
 
     def filter_capabilities(self, holder: ProcessId, caps: list[Capability]) -> list[Capability]: ...
@@ -87,7 +77,7 @@ class _Context:
 
     prompting_message: KernelMessage | None
     context: bytes | None
-    timer: TimerToken
+    deadline: Deadline
 
 
 _Received = KernelMessage | SendErrorDelivery
@@ -114,6 +104,8 @@ class ProcessHost:
         self._last_blob: LazyLoadBlob | None = None
         self._last_message_blobbed = False
         self._contexts: dict[int, _Context] = {}
+        self._deadlines = RequestDeadlines()
+        self._held: Arrival | None = None  # an inbox entry taken out early, handed out next
         self._message_queue: deque[_Received] = deque()
         self._kernel_address = Address(our.node, KERNEL_PROCESS_ID)
 
@@ -331,13 +323,10 @@ class ProcessHost:
             blob = self._last_blob
         if request.capabilities:
             request.capabilities = self._port.filter_capabilities(self._our.process, request.capabilities)
-        timeout = None
         if request.expects_response is not None:
-            token = TimerToken()
-            error = SendError(SendErrorKind.TIMEOUT, target, Message_Request(request), blob)
-            timeout = (float(request.expects_response), SendErrorDelivery(request_id, error), token)
-            self._contexts[request_id] = _Context(prompting, context, token)
-        if request.expects_response is not None:
+            at = time.monotonic() + request.expects_response
+            deadline = self._deadlines.add(at, request_id, target, request, blob)
+            self._contexts[request_id] = _Context(prompting, context, deadline)
             rsvp: Address | None = self._our
         elif request.inherit and prompting is not None:
             rsvp = prompting.rsvp
@@ -351,7 +340,7 @@ class ProcessHost:
             message=Message_Request(request),
             lazy_load_blob=blob,
         )
-        self._port.submit(message, timeout)
+        self._port.submit(message)
         return request_id
 
     def send_response(self, response: Response, lazy_load_blob: LazyLoadBlob | None) -> None:
@@ -379,8 +368,7 @@ class ProcessHost:
                 rsvp=None,
                 message=Message_Response((response, None)),
                 lazy_load_blob=blob,
-            ),
-            None,
+            )
         )
 
     # ------------------------------------------------------------------------------------ receiving
@@ -426,10 +414,40 @@ class ProcessHost:
         return outcome  # type: ignore[return-value]
 
     def _next_item(self) -> _Received:
-        item = self._control.inbox.get()
+        """The next inbox entry, or the Timeout of a request whose deadline came first.
+
+        The timeout fires here, on this thread (see request_deadlines): the inbox is waited on until
+        the earliest deadline at most, and an entry that arrived after that deadline is held back
+        until the timeout has been handed out - the order Hyperdrive's timer task would give.
+        """
+        deadlines = self._deadlines
+        if self._held is not None:
+            arrived, item = self._held
+            self._held = None
+        else:
+            due = deadlines.earliest()
+            try:
+                if due is None:
+                    arrived, item = self._control.inbox.get()
+                else:
+                    wait = min(due - time.monotonic(), threading.TIMEOUT_MAX)
+                    inbox = self._control.inbox
+                    arrived, item = inbox.get(timeout=wait) if wait > 0 else inbox.get_nowait()
+            except queue.Empty:
+                return self._timed_out(deadlines.pop_earliest())
         if item is KILL or self._control.killed:
             raise ProcessKilled()
+        due = deadlines.earliest()
+        if due is not None and arrived > due:
+            self._held = (arrived, item)
+            return self._timed_out(deadlines.pop_earliest())
         return item  # type: ignore[return-value]
+
+    @staticmethod
+    def _timed_out(deadline: Deadline) -> SendErrorDelivery:
+        message = Message_Request(deadline.request)
+        error = SendError(SendErrorKind.TIMEOUT, deadline.target, message, deadline.blob)
+        return SendErrorDelivery(deadline.request_id, error)
 
     def _ingest(self) -> _Received:
         """Next message worth handing to the guest: responses and errors need an open context."""
@@ -439,7 +457,7 @@ class ProcessHost:
                 return item
             context = self._contexts.get(item.id)
             if context is not None:
-                context.timer.cancel()
+                self._deadlines.cancel(context.deadline)
                 return item
 
     def _specific(self, awaited: int) -> _Received:

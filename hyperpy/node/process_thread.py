@@ -40,19 +40,28 @@ class _KillSentinel:
 KILL = _KillSentinel()
 
 InboxItem = KernelMessage | SendErrorDelivery | _KillSentinel
+# An inbox entry: when it arrived (time.monotonic()) and what. The arrival time lets the process host
+# order a message against the deadline of one of its own requests (see ProcessHost._next_item).
+Arrival = tuple[float, InboxItem]
 
 
 class ProcessControl:
-    """What the kernel and the process thread share: the inbox and the kill switch."""
+    """What the kernel and the process thread share: the inbox and the kill switch.
+
+    `deliver` may be called from any thread (the kernel loop, or a sender's thread routing directly).
+    """
 
     def __init__(self) -> None:
-        self.inbox: queue.SimpleQueue[InboxItem] = queue.SimpleQueue()
+        self.inbox: queue.SimpleQueue[Arrival] = queue.SimpleQueue()
         self.killed = False
         self.trapped = False
 
+    def deliver(self, item: KernelMessage | SendErrorDelivery) -> None:
+        self.inbox.put((time.monotonic(), item))
+
     def kill(self) -> None:
         self.killed = True
-        self.inbox.put(KILL)
+        self.inbox.put((time.monotonic(), KILL))
 
 
 OutcomeKind = Literal["returned", "crashed", "load_failed", "killed"]

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hyperpy.node.contracts import ProcessRunner
-from hyperpy.node.runners.native import NativeModuleRef, NativeRunner
+from hyperpy.node.process_code import ProcessCode
+from hyperpy.node.runners.native import NativeRunner
 
 
 @dataclass(frozen=True)
@@ -28,18 +29,14 @@ class ComponentRunnerUnavailable(RuntimeError):
     """Component mode was requested but `hyperpy.node.runners.component` is not importable."""
 
 
-def code_mode(code: bytes) -> str:
-    """ "native" for a native marker, else "component"."""
-    return "native" if NativeModuleRef.from_marker(code) is not None else "component"
-
-
-def make_runner(code: bytes, context: RunnerContext, label: str = "component") -> ProcessRunner:
+def make_runner(code: ProcessCode, context: RunnerContext, label: str = "component") -> ProcessRunner:
     """Build the runner for `code` (called on the process thread: compiling may take seconds).
 
-    `label` names the process in load errors (its id and wasm path)."""
-    ref = NativeModuleRef.from_marker(code)
-    if ref is not None:
-        return NativeRunner(ref, echo_stdout=context.echo_stdout)
+    `label` names the process in load errors (its id and wasm path). A component runner keeps only
+    the compiled component (shared by every process running the same bytes), never the bytes.
+    """
+    if code.native is not None:
+        return NativeRunner(code.native, echo_stdout=context.echo_stdout)
     try:
         component = importlib.import_module("hyperpy.node.runners.component")
     except ImportError as exc:
@@ -48,6 +45,6 @@ def make_runner(code: bytes, context: RunnerContext, label: str = "component") -
             "install the package in native mode instead"
         ) from exc
     runner: ProcessRunner = component.ComponentRunner(
-        code, cache_dir=context.cache_dir, label=label, echo_stdout=context.echo_stdout
+        code.data, cache_dir=context.cache_dir, label=label, echo_stdout=context.echo_stdout
     )
     return runner

@@ -22,10 +22,19 @@ from hyperpy.node.kernel_json import (
     on_exit_to_json,
 )
 from hyperpy.node.persistence import PersistedProcess, ProcessTableFile, atomic_write
+from hyperpy.node.process_code import intern_code, interned_count
+from hyperpy.node.request_deadlines import RequestDeadlines
 from hyperpy.node.restart_backoff import RestartBackoff
 from hyperpy.node.runners.native import NativeModuleRef
 from hyperpy.node.terminal import Terminal
-from hyperpy.node.wit_types import Address, Capability, OnExit_Requests, OnExit_Restart, ProcessId
+from hyperpy.node.wit_types import (
+    Address,
+    Capability,
+    OnExit_Requests,
+    OnExit_Restart,
+    ProcessId,
+    Request,
+)
 
 PID = ProcessId("echo", "echo", "template.os")
 CAP = Capability(Address("fake.dev", PID), '"messaging"')
@@ -158,3 +167,39 @@ def test_native_marker_round_trip_and_anything_else_is_not_a_marker(tmp_path: Pa
     assert NativeModuleRef.from_marker(ref.to_marker()) == ref
     assert NativeModuleRef.from_marker(b"\0asm\x0d\0\x01\0") is None
     assert NativeModuleRef.parse("some.dotted.module") == NativeModuleRef("some.dotted.module")
+
+
+def test_processes_with_the_same_code_share_one_copy_until_none_uses_it() -> None:
+    first = intern_code(b"\0asm" + b"x" * 1000)
+    second = intern_code(bytearray(b"\0asm" + b"x" * 1000))
+    assert second is first and first.mode == "component"
+    other = intern_code(NativeModuleRef("echo", "/src").to_marker())
+    assert other is not first and other.mode == "native" and other.native == NativeModuleRef("echo", "/src")
+    alive = interned_count()
+    del first, second
+    assert interned_count() == alive - 1  # nothing keeps code no process refers to
+
+
+def test_request_deadlines_fire_in_time_order_and_cancelled_ones_never_fire() -> None:
+    deadlines = RequestDeadlines()
+    target = Address("fake.dev", PID)
+    request = Request(False, 5, b"", None, [])
+    late = deadlines.add(30.0, 1, target, request, None)
+    early = deadlines.add(10.0, 2, target, request, None)
+    middle = deadlines.add(20.0, 3, target, request, None)
+    deadlines.cancel(early)
+    assert deadlines.earliest() == 20.0
+    assert deadlines.pop_earliest() is middle
+    assert deadlines.pop_earliest() is late
+    assert deadlines.earliest() is None and len(deadlines) == 0
+
+
+def test_request_deadlines_do_not_pile_up_when_every_request_is_answered() -> None:
+    """A long-running process answered in time must not keep every deadline until it falls due."""
+    deadlines = RequestDeadlines()
+    target = Address("fake.dev", PID)
+    request = Request(False, 30, b"", None, [])
+    for index in range(10_000):
+        deadlines.cancel(deadlines.add(30.0 + index, index, target, request, None))
+    assert len(deadlines._heap) < 200
+    assert deadlines.earliest() is None

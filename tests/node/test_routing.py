@@ -13,6 +13,15 @@ def _two_probes(node: Node, packages: Packages, **b_options: object) -> None:
     started(node, "b")
 
 
+def _bodies_b_got(node: Node, mark: int) -> list[str]:
+    """The bodies of the requests probe b printed since `mark`, in the order it got them."""
+    return [
+        p.text.split("body=")[1].split(" ")[0]
+        for p in node.terminal.since(mark)
+        if "probe b: got request" in p.text
+    ]
+
+
 def test_request_and_response_round_trip(node: Node, packages: Packages) -> None:
     packages.install(node, [Proc("a"), Proc("echo", module="echo")])
     node.terminal.wait_for("echo: started", timeout=120)
@@ -110,12 +119,7 @@ def test_fifo_order_per_sender_and_target(node: Node, packages: Packages) -> Non
     sends = [{"op": "send", "target": addr("b"), "body": f"message-{i}"} for i in range(30)]
     send(node, "a", {"op": "seq", "ops": sends})
     node.terminal.wait_for("body=message-29", since=mark)
-    bodies = [
-        p.text.split("body=")[1].split(" ")[0]
-        for p in node.terminal.since(mark)
-        if "probe b: got request" in p.text
-    ]
-    assert bodies == [f"message-{i}" for i in range(30)]
+    assert _bodies_b_got(node, mark) == [f"message-{i}" for i in range(30)]
 
 
 def test_send_and_await_queues_other_messages_in_order(node: Node, packages: Packages) -> None:
@@ -181,3 +185,44 @@ def test_many_send_and_await_round_trips_all_come_back_matched(node: Node, packa
     packages.install(node, [Proc("ping", module="pingpong"), Proc("pong", module="pingpong")])
     result = op(node, "ping", {"pings": 300, "target": addr("pong")}, timeout=120)
     assert result["matched"] == 300
+
+
+def test_fifo_order_holds_when_some_messages_go_through_the_kernel_loop(
+    node: Node, packages: Packages
+) -> None:
+    """A message to `our@...` is normalized on the kernel's loop, a plain local one is delivered on the
+    sender's thread; a later direct message must still not overtake an earlier queued one."""
+    _two_probes(node, packages)
+    mark = node.terminal.mark()
+    sends = [
+        {"op": "send", "target": addr("b", node="our") if i % 3 == 0 else addr("b"), "body": f"message-{i}"}
+        for i in range(30)
+    ]
+    send(node, "a", {"op": "seq", "ops": sends})
+    node.terminal.wait_for("body=message-29", since=mark)
+    assert _bodies_b_got(node, mark) == [f"message-{i}" for i in range(30)]
+
+
+def test_a_response_after_the_deadline_is_dropped_after_the_timeout(node: Node, packages: Packages) -> None:
+    """A's request to B times out after 1 s; B answers only after 2 s (its own await of a silent D
+    times out first), then sends A a marker. A sees the timeout, never the late response, then the marker."""
+    packages.install(node, [Proc("a"), Proc("b"), Proc("d")])
+    for name in ("a", "b", "d"):
+        started(node, name)
+    mark = node.terminal.mark()
+    b_script = {
+        "op": "seq",
+        "ops": [
+            {"op": "await", "target": addr("d"), "expects": 2, "body": "silence"},
+            {"op": "send", "target": addr("a"), "body": "marker"},
+        ],
+    }
+    send(node, "a", {"op": "send", "target": addr("b"), "expects": 1, "context": "late", "body": b_script})
+    node.terminal.wait_for("probe a: got request from fake.dev@b:probes:test.os body=marker", since=mark)
+    lines = [p.text for p in node.terminal.since(mark) if p.text.startswith("probes:test.os: probe a:")]
+    timeouts = [i for i, text in enumerate(lines) if "got error timeout context=late" in text]
+    marker = next(i for i, text in enumerate(lines) if "body=marker" in text)
+    assert len(timeouts) == 1 and timeouts[0] < marker
+    assert not any("probe a: got response" in text for text in lines)
+    b_lines = [p.text for p in node.terminal.since(mark) if "probe b: await returned" in p.text]
+    assert b_lines and '"error": "timeout"' in b_lines[0]
