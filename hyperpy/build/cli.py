@@ -1,8 +1,8 @@
 """`hyperpy build [DIR]`: build a package project and print the zip and its sha256 (the version hash).
 
-The per-process summary shows each process's effective capabilities and where each came from
-(config or inferred), so what the manifest will request is never a surprise and can be overridden in
-`[tool.hyperpy.processes.<name>]`.
+The per-process summary shows each process's effective requested and granted capabilities and where
+each came from (config or inferred), so what the manifest will request and grant is never a surprise
+and can be overridden in `[tool.hyperpy.processes.<name>]`.
 """
 
 from __future__ import annotations
@@ -28,8 +28,10 @@ def _summary(result: BuildResult, console: Console) -> None:
             soft_wrap=True,
         )
         capabilities = ", ".join(c.describe() for c in process.capabilities) or "none"
+        grants = ", ".join(c.describe() for c in process.grants) or "none"
         networking, source = process.request_networking
-        console.print(f"  request_capabilities: {capabilities}", markup=False)
+        console.print(f"  request_capabilities: {capabilities}", markup=False, soft_wrap=True)
+        console.print(f"  grant_capabilities: {grants}", markup=False, soft_wrap=True)
         console.print(f"  request_networking: {str(networking).lower()} ({source})")
     if result.metadata_outcome != "kept":
         console.print(f"metadata.json {result.metadata_outcome}: {result.project.root / 'metadata.json'}")

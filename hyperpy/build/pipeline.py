@@ -2,14 +2,16 @@
 
 Order of work, and why:
 1. Everything that can be checked without compiling is checked first (config, metadata, process
-   modules exist, dependencies are pure Python), so mistakes surface in well under a second.
+   modules exist, dependencies are pure Python, declared UI folders exist), so mistakes surface in
+   well under a second.
 2. Inputs are staged as content-addressed trees (see content_tree.py) and each process gets a cache
    key from them plus the tool versions; a process whose key is cached skips componentize-py.
 3. Missing components build in parallel subprocesses. Failures are collected, translated into
    messages about the user's code, and reported together.
-4. Only when every process built is anything in the project touched: `pkg/` is assembled in a
-   staging directory and swapped in by rename, the zip is written to a temporary file and renamed,
-   and metadata.json is written. A failed build leaves pkg/, target/ and metadata.json as they were.
+4. Only when every process built is anything in the project touched: `pkg/` (the user's own files,
+   the project's UI folder copied into `pkg/ui/`, manifest, api.zip, wasm) is assembled in a staging
+   directory and swapped in by rename, the zip is written to a temporary file and renamed, and
+   metadata.json is written. A failed build leaves pkg/, target/ and metadata.json as they were.
 
 Two builds of unchanged sources give the same zip bytes: the component comes from the cache and
 the zip writer is deterministic. (componentize-py itself is not: its pre-init snapshot differs from
@@ -61,10 +63,12 @@ from hyperpy.package.project import (
     Project,
     ProjectConfigError,
     effective_capabilities,
+    effective_grants,
     effective_networking,
     load_project,
     manifest_entries,
 )
+from hyperpy.package.ui_folder import UiFolderError, own_pkg_files, ui_files
 
 CACHE_ENV = "HYPERPY_CACHE_DIR"
 API_ZIP = "api.zip"
@@ -87,6 +91,7 @@ class ProcessBuild:
     seconds: float
     capabilities: tuple[EffectiveCapability, ...]
     request_networking: tuple[bool, str]
+    grants: tuple[EffectiveCapability, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -341,24 +346,36 @@ class _Builder:
             return {}
         return data if isinstance(data, dict) else {}
 
-    def _pkg_tree(
-        self, plans: list[_Plan], manifest: list[ManifestEntry], record: dict[str, object]
-    ) -> ContentTree:
-        """The complete new pkg/: the user's own files kept, ours (manifest, api.zip, wasm) replaced."""
+    def _own_files(self, plans: list[_Plan], record: dict[str, object]) -> dict[str, Path]:
+        """The user's own files in pkg/: everything but what this build or the previous one wrote."""
         managed = {MANIFEST_FILE, API_ZIP, *(p.process.wasm_file_name for p in plans)}
-        previous = record.get("wasm_files", [])
-        if isinstance(previous, list):
-            managed.update(str(name) for name in previous)
+        for key in ("wasm_files", "ui_files"):
+            previous = record.get(key, [])
+            if isinstance(previous, list):
+                managed.update(str(name) for name in previous)
+        return own_pkg_files(self.project.pkg_dir, managed)
+
+    def _ui_files(self, own_files: dict[str, Path]) -> dict[str, Path]:
+        """The project's UI folder(s) as pkg-relative files; missing folders fail before compiling."""
+        declared = {name: needs.ui_folder for name, needs in self.needs.items()}
+        try:
+            return ui_files(self.project, declared, own_files)
+        except UiFolderError as exc:
+            raise _as_build_error(exc) from exc
+
+    def _pkg_tree(
+        self,
+        plans: list[_Plan],
+        manifest: list[ManifestEntry],
+        own_files: dict[str, Path],
+        ui: dict[str, Path],
+    ) -> ContentTree:
+        """The complete new pkg/: the user's own files kept, the UI folder copied, ours replaced."""
         tree = ContentTree()
-        pkg = self.project.pkg_dir
-        if pkg.is_dir():
-            for root, dirs, files in os.walk(pkg):
-                dirs.sort()
-                for file_name in sorted(files):
-                    path = Path(root) / file_name
-                    relative = path.relative_to(pkg).as_posix()
-                    if relative not in managed:
-                        tree.add(relative, path)
+        for relative, path in own_files.items():
+            tree.add(relative, path)
+        for relative, path in ui.items():
+            tree.add(relative, path)
         for plan in plans:
             tree.add(plan.process.wasm_file_name, plan.wasm_cache)
         tree.add(MANIFEST_FILE, manifest_json(manifest).encode())
@@ -399,7 +416,9 @@ class _Builder:
         os.replace(temporary, path)
         return packed
 
-    def _commit(self, tree: ContentTree, zip_bytes: bytes, wasm_files: list[str], pkg_digest: str) -> None:
+    def _commit(
+        self, tree: ContentTree, zip_bytes: bytes, written: dict[str, list[str]], pkg_digest: str
+    ) -> None:
         pkg = self.project.pkg_dir
         staged = tree.materialize(self.work, pkg_digest)
         zip_path = self.project.zip_path
@@ -415,7 +434,7 @@ class _Builder:
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
         self.metadata_plan.write()
-        record = {"pkg_digest": pkg_digest, "zip_sha256": sha256_of(zip_bytes), "wasm_files": wasm_files}
+        record = {"pkg_digest": pkg_digest, "zip_sha256": sha256_of(zip_bytes), **written}
         (self.project.target_dir / "hyperpy" / BUILD_RECORD).write_text(json.dumps(record, indent=2))
 
     def _up_to_date(self, record: dict[str, object], pkg_digest: str) -> str | None:
@@ -462,6 +481,10 @@ class _Builder:
 
     def _run(self) -> BuildResult:
         plans, originals, labels = self._plan()
+        record = self._previous_record()
+        own_files = self._own_files(plans, record)
+        # Without the apps' descriptions (host import failed) the build fails after compiling anyway.
+        ui = self._ui_files(own_files) if self.host_import_error is None else {}
         paths = GuestPaths((), originals, labels)
         names = [plan.process.name for plan in plans]
         outcomes: dict[str, tuple[str, float] | str] = {}
@@ -485,8 +508,7 @@ class _Builder:
             )
 
         manifest = manifest_entries(self.project, self.needs)
-        record = self._previous_record()
-        tree = self._pkg_tree(plans, manifest, record)
+        tree = self._pkg_tree(plans, manifest, own_files, ui)
         pkg_digest = tree.digest()
         zip_sha = self._up_to_date(record, pkg_digest)
         up_to_date = zip_sha is not None
@@ -494,7 +516,8 @@ class _Builder:
             staged_for_zip = tree.materialize(self.work, pkg_digest)
             zip_bytes = zip_directory_bytes(staged_for_zip, self._cached_deflate)
             zip_sha = sha256_of(zip_bytes)
-            self._commit(tree, zip_bytes, [p.process.wasm_file_name for p in plans], pkg_digest)
+            written = {"wasm_files": [p.process.wasm_file_name for p in plans], "ui_files": sorted(ui)}
+            self._commit(tree, zip_bytes, written, pkg_digest)
         prune_least_recently_used(self.cache / "components", "*.wasm", KEEP_CACHED)
         prune_least_recently_used(self.cache / "deflate", "*.deflate", KEEP_CACHED)
 
@@ -514,6 +537,7 @@ class _Builder:
                     seconds=seconds,
                     capabilities=tuple(effective_capabilities(plan.process, process_needs)),
                     request_networking=effective_networking(plan.process, process_needs),
+                    grants=tuple(effective_grants(plan.process, process_needs)),
                 )
             )
         return BuildResult(

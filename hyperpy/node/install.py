@@ -9,9 +9,10 @@ then per process its manifest grants and RunProcess. Like the app store there is
 kernel phase has begun (it only fails if the kernel refuses, which validation makes unlikely).
 
 Sources: zip bytes, a `.zip` path, a built `pkg/` directory, or a project directory (its `pkg/`, or —
-native mode only — its `[tool.hyperpy]` config when it has not been built yet, planned into the
-manifest the build would write, inferred capabilities included). Directories are zipped with kit's
-deterministic writer, so `version_hash` equals what `hyperpy build` reports.
+native mode only — its `[tool.hyperpy]` config when it has not been built yet, planned into the pkg/
+the build would write: the manifest with inferred requests and grants, the UI folder, the user's own
+pkg/ files). Directories are zipped with kit's deterministic writer, so `version_hash` equals what
+`hyperpy build` reports.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from hyperpy.package.project import (
     load_project,
     manifest_entries,
 )
+from hyperpy.package.ui_folder import UiFolderError, own_pkg_files, ui_files
 
 if TYPE_CHECKING:
     from hyperpy.node.kernel import Kernel
@@ -143,7 +145,14 @@ def prepare_package(
         raise InstallError(f"unknown install mode {mode!r}: use 'component' (the .wasm) or 'native' (Python)")
     try:
         return _prepare(source, mode, package_id, native_modules or {})
-    except (PackageZipError, ManifestError, MetadataError, ProjectConfigError, NativeLoadError) as exc:
+    except (
+        PackageZipError,
+        ManifestError,
+        MetadataError,
+        ProjectConfigError,
+        NativeLoadError,
+        UiFolderError,
+    ) as exc:
         raise InstallError(f"{_describe_source(source)}: {exc}") from None
 
 
@@ -226,24 +235,37 @@ def _package_directory(path: Path, mode: str) -> tuple[Project | None, Path | No
 
 
 def _synthesized_zip(project: Project) -> bytes:
-    """A pkg/ for an unbuilt project in native mode: the manifest `hyperpy build` would write.
+    """A pkg/ for an unbuilt project in native mode: what `hyperpy build` would put there.
 
     Same planner, same inferred needs, so a framework app that serves HTTP gets http-server (and
-    timer, ...) natively exactly as its built component would, without listing them by hand.
+    timer, ...) requested *and granted* natively exactly as its built component would, without listing
+    them by hand; the project's UI folder is copied into `pkg/ui/` by the build's own rule
+    (`hyperpy.package.ui_folder.ui_files`), and the user's own files in `pkg/` are kept.
     """
-    manifest = manifest_entries(project, _inferred_needs(project))
+    needs = _inferred_needs(project)
+    manifest = manifest_entries(project, needs)
+    managed = {MANIFEST_FILE, "api.zip", *(process.wasm_file_name for process in project.processes)}
+    own_files = own_pkg_files(project.pkg_dir, managed)
+    declared = {name: process_needs.ui_folder for name, process_needs in needs.items()}
+    files = {**own_files, **ui_files(project, declared, own_files)}
     with tempfile.TemporaryDirectory() as temporary:
         pkg = Path(temporary)
+        for relative, source in files.items():
+            target = pkg / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
         (pkg / MANIFEST_FILE).write_text(manifest_json(manifest), encoding="utf-8")
-        return zip_directory_bytes(pkg)
+        return zip_directory_bytes(pkg, _deflate_cache)
 
 
 def _inferred_needs(project: Project) -> dict[str, InferredNeeds]:
     """What each framework process needs, read from its app as the build reads it.
 
-    The module is imported fresh (as the native runner imports it) and dropped again. A module that is
-    missing, fails to import or declares a wrong app refuses the install, as it fails `hyperpy build`:
-    otherwise it would only show up later as a process that cannot load.
+    The module is imported fresh (as the native runner imports it) and dropped again, also when
+    `infer_capabilities` is off: the app's UI folder must reach the package either way (the manifest
+    planner itself leaves out inferred capabilities then). A module that is missing, fails to import or
+    declares a wrong app refuses the install, as it fails `hyperpy build`: otherwise it would only show
+    up later as a process that cannot load.
     """
     from hyperpy.runtime.errors import DeclarationError
 
@@ -252,7 +274,7 @@ def _inferred_needs(project: Project) -> dict[str, InferredNeeds]:
         module_file = project.module_path(process)
         if module_file is None:
             raise InstallError(missing_module_problem(project, process))
-        if not process.infer_capabilities or process_kind(module_file) == "raw":
+        if process_kind(module_file) == "raw":
             continue
         module, unique_name = _import_for_inference(
             process.name, NativeModuleRef(process.module, str(project.root))

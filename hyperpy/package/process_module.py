@@ -7,7 +7,7 @@ decisions. The node may not import `hyperpy.build`, so both read them from here.
 * **Raw or framework** is decided from the source text, without importing the module on the host: the
   module may use syntax of the guest's newer CPython, and a raw module imports `wit_world` at its top
   level, which exists only inside a component (or under the native runner's shims).
-* **What a framework app needs** (`required_processes`, `request_networking`) comes from the
+* **What a framework app needs** (`required_processes`, `request_networking`, its `ui` folder) comes from the
   framework's own description of the app, `hyperpy.runtime.spec.app_spec(module)`. The runtime is
   imported only when asked (it is stdlib-only guest code, so this adds no host dependency, and reading
   a project config never imports the framework).
@@ -77,6 +77,9 @@ def framework_needs(module: ModuleType) -> InferredNeeds:
 
     spec = app_spec(module)
     processes: set[str] = getattr(spec, "required_processes", set())
+    ui = getattr(getattr(spec, "settings", None), "ui", None)
     return InferredNeeds(
-        frozenset(str(p) for p in processes), bool(getattr(spec, "request_networking", False))
+        frozenset(str(p) for p in processes),
+        bool(getattr(spec, "request_networking", False)),
+        ui if isinstance(ui, str) else None,
     )

@@ -18,6 +18,7 @@ which builds one process `echo` from the module `echo` (`echo.py` or `echo/__ini
     publisher = "template.os"   # default: "template.os" (kit's default)
     version = "0.1.0"           # default: [project].version, else "0.1.0"
     description = "..."         # default: [project].description (used when metadata.json is created)
+    ui = "frontend/dist"        # default: unset; a project folder copied into pkg/ui/
 
     [tool.hyperpy.processes.echo]   # default: one process named like the package
     module = "echo"                 # default: the process name with '-' replaced by '_'
@@ -29,8 +30,14 @@ which builds one process `echo` from the module `echo` (`echo.py` or `echo/__ini
     infer_capabilities = true       # add what the app obviously needs (http-server, timer, ...)
 
 Capabilities the framework can see a process needs (its HTTP handlers need http-server, a sleep
-needs timer) are *inferred* and added to `request_capabilities`; `effective_capabilities` shows each
-one with where it came from, and `infer_capabilities = false` turns inference off for a process.
+needs timer) are *inferred*: each is added to `request_capabilities` (so the process may message
+it) and, except for vfs, state and kernel, to `grant_capabilities` (so its answers and incoming HTTP
+reach a non-public process: Hyperdrive checks Responses too, runtime-contract §1.5).
+`effective_capabilities` / `effective_grants` show each entry with where it came from; listing an
+entry yourself replaces the inferred one, and `infer_capabilities = false` turns inference off.
+
+`ui = "frontend/dist"` in `[tool.hyperpy]` names a project folder the build copies into `pkg/ui/`
+(see `hyperpy.package.ui_folder`); without it a framework app's `@app(ui="ui")` folder is copied.
 """
 
 from __future__ import annotations
@@ -72,6 +79,7 @@ from hyperpy.package.names import (
     validate_publisher,
 )
 from hyperpy.package.problems import Problem, problems_from_validation_error, render
+from hyperpy.package.ui_folder import relative_folder
 
 CONFIG_FILE = "pyproject.toml"
 CONFIG_TABLE = "tool.hyperpy"
@@ -106,6 +114,10 @@ def _semver(value: str) -> str:
 def _checked_address(value: str) -> str:
     parse_address(value, "target")
     return value
+
+
+def _project_folder(value: str) -> str:
+    return relative_folder(value, "a folder of the project, relative to pyproject.toml")
 
 
 class OnExitRequestConfig(BaseModel):
@@ -167,6 +179,7 @@ class HyperpyTable(BaseModel):
     publisher: Annotated[StrictStr, AfterValidator(validate_publisher)] = DEFAULT_PUBLISHER
     version: Annotated[StrictStr, AfterValidator(_semver)] | None = None
     description: StrictStr | None = None
+    ui: Annotated[StrictStr, AfterValidator(_project_folder)] | None = None
     processes: dict[str, ProcessSettings] = Field(default_factory=dict)
 
 
@@ -208,6 +221,7 @@ class Project:
     description: str
     processes: tuple[ProcessConfig, ...]
     dependencies: tuple[str, ...] = field(default=())
+    ui: str | None = None  # `[tool.hyperpy] ui`: the project folder copied into pkg/ui/
 
     @property
     def package_id(self) -> str:
@@ -382,6 +396,7 @@ def _resolve(root: Path, config_file: Path, table: HyperpyTable, project_table: 
         description=description,
         processes=tuple(processes),
         dependencies=tuple(raw_dependencies),
+        ui=table.ui,
     )
 
 
@@ -403,18 +418,27 @@ def _resolve_process(name: str, settings: ProcessSettings) -> ProcessConfig:
 
 @dataclass(frozen=True)
 class InferredNeeds:
-    """What the build saw a process needs (from the framework's app spec; nothing for raw processes)."""
+    """What the build saw a process needs (from the framework's app spec; nothing for raw processes).
+
+    `processes`: the processes it messages; `ui_folder`: the package folder it serves as its web UI
+    (`@app(ui=...)`), which the package must therefore contain.
+    """
 
     processes: frozenset[str] = frozenset()
     networking: bool = False
+    ui_folder: str | None = None
 
 
 NO_NEEDS = InferredNeeds()
 
+# Processes whose messages pass the kernel's capability check unconditionally (runtime-contract
+# §1.5), so a process never needs to grant them messaging to receive their Responses.
+ALWAYS_DELIVERED = frozenset({"vfs:distro:sys", "state:distro:sys", "kernel:distro:sys"})
+
 
 @dataclass(frozen=True)
 class EffectiveCapability:
-    """A requested capability and where it came from ("config" or "inferred")."""
+    """A manifest capability entry and where it came from ("config" or "inferred")."""
 
     entry: str | CapabilityGrant
     source: Literal["config", "inferred"]
@@ -424,19 +448,45 @@ class EffectiveCapability:
         return f"{text} ({self.source})"
 
 
+def _messaging_target(entry: str | CapabilityGrant) -> str | None:
+    """The process an entry gives plain messaging with (a string, or an object whose params are
+    "messaging": the same capability), else None."""
+    if isinstance(entry, str):
+        return entry
+    return entry.process if entry.params == "messaging" else None
+
+
+def _with_inferred(
+    configured: tuple[str | CapabilityGrant, ...], inferred: set[str] | frozenset[str], infer: bool
+) -> list[EffectiveCapability]:
+    """Configured entries first, then inferred ones the config does not already give."""
+    result = [EffectiveCapability(entry, "config") for entry in configured]
+    if infer:
+        given = {_messaging_target(entry) for entry in configured}
+        result.extend(EffectiveCapability(pid, "inferred") for pid in sorted(inferred) if pid not in given)
+    return result
+
+
 def effective_capabilities(
     process: ProcessConfig, needs: InferredNeeds = NO_NEEDS
 ) -> list[EffectiveCapability]:
     """The capabilities the manifest will request: configured ones first, then inferred ones not
     already configured as a messaging capability. Inference is skipped if `infer_capabilities` is off.
     """
-    result = [EffectiveCapability(entry, "config") for entry in process.request_capabilities]
-    if process.infer_capabilities:
-        configured = {entry for entry in process.request_capabilities if isinstance(entry, str)}
-        result.extend(
-            EffectiveCapability(pid, "inferred") for pid in sorted(needs.processes) if pid not in configured
-        )
-    return result
+    return _with_inferred(process.request_capabilities, needs.processes, process.infer_capabilities)
+
+
+def effective_grants(process: ProcessConfig, needs: InferredNeeds = NO_NEEDS) -> list[EffectiveCapability]:
+    """The capabilities the manifest will grant: configured ones, then messaging to every inferred
+    process except vfs, state and kernel (whose messages always pass).
+
+    Why grant what is requested: on Hyperdrive a Response needs the same messaging capability as a
+    Request, so a non-public process that asks timer for a sleep, or binds a path at http-server,
+    never hears back unless it granted that module messaging. (A public process does not need the
+    grants; they are harmless there, and keeping them makes the manifest independent of `public`.)
+    """
+    inferred = needs.processes - ALWAYS_DELIVERED
+    return _with_inferred(process.grant_capabilities, inferred, process.infer_capabilities)
 
 
 def effective_networking(process: ProcessConfig, needs: InferredNeeds = NO_NEEDS) -> tuple[bool, str]:
@@ -464,7 +514,7 @@ def manifest_entries(
                 on_exit=process.on_exit,
                 request_networking=effective_networking(process, needs)[0],
                 request_capabilities=[capability.entry for capability in capabilities],
-                grant_capabilities=list(process.grant_capabilities),
+                grant_capabilities=[grant.entry for grant in effective_grants(process, needs)],
                 public=process.public,
             )
         )

@@ -8,8 +8,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from hyperpy.build import BuildResult, build_project
+from hyperpy.cli import main
 
 COUNTER = """\
 from hyperpy import app, http, local
@@ -47,6 +49,23 @@ def test_framework_process_is_built_with_inferred_capabilities(counter_build: Bu
     assert {"http-server:distro:sys", "timer:distro:sys"} <= set(manifest[0]["request_capabilities"])
 
 
+def test_inferred_needs_are_granted_too_and_listed_as_inferred(counter_build: BuildResult) -> None:
+    """The counter is not public: http-server (Bind acks, incoming HTTP) and timer (sleeps, answers)
+    can only reach it through capabilities it grants them, so the build grants what it infers."""
+    (process,) = counter_build.processes
+    assert [g.describe() for g in process.grants] == [
+        "http-server:distro:sys (inferred)",
+        "timer:distro:sys (inferred)",
+    ]
+    manifest = json.loads((counter_build.pkg_dir / "manifest.json").read_text())
+    assert manifest[0]["public"] is False
+    assert manifest[0]["grant_capabilities"] == ["http-server:distro:sys", "timer:distro:sys"]
+    result = CliRunner().invoke(main, ["build", str(counter_build.project.root)])
+    assert result.exit_code == 0, result.output
+    listing = "grant_capabilities: http-server:distro:sys (inferred), timer:distro:sys (inferred)"
+    assert listing in result.output
+
+
 def test_api_wit_is_generated_and_packaged(counter_build: BuildResult) -> None:
     root: Path = counter_build.project.root
     world = "counter-tests-dot-os-v0"
@@ -70,5 +89,6 @@ def test_turning_inference_off_leaves_only_configured_capabilities(counter_build
         assert result.built == []  # manifest-only change: the component is reused
         manifest = json.loads((result.pkg_dir / "manifest.json").read_text())
         assert manifest[0]["request_capabilities"] == ["vfs:distro:sys"]
+        assert manifest[0]["grant_capabilities"] == []
     finally:
         config.write_text(original)

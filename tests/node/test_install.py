@@ -163,18 +163,46 @@ HTTP_APP = "demo-http:demo-http:template.os"
 
 
 def _http_app_without_listed_capabilities(parent: Path) -> Path:
-    """The `http` template app with no capabilities in its config: it is public (so HTTP reaches it),
-    but only inference gives it what it needs to bind paths and answer (http-server messaging).
-    Named and written as the template test renders it, so the component build is reused from the cache.
-    """
+    """The `http` template app with no capabilities in its config (and not public)."""
     project = create_project("demo-http", "http", parent=parent)
     config = project / "pyproject.toml"
     text = re.sub(r"^(request|grant)_capabilities = .*\n", "", config.read_text(), flags=re.M)
-    text = text.replace(
-        "[tool.hyperpy.processes.demo-http]\n", "[tool.hyperpy.processes.demo-http]\npublic = true\n"
-    )
-    assert "capabilities" not in text.split("[tool.ruff]")[0] and "public = true" in text
+    assert "capabilities" not in text.split("[tool.ruff]")[0] and "public" not in text
     config.write_text(text)
+    return project
+
+
+NAPPER = "napper:napper:test.os"
+NAPPER_APP = """\
+import asyncio
+
+from hyperpy import app, http
+
+
+@app(name="napper", ui="ui", authenticated=False, ui_authenticated=False)
+class Napper:
+    naps: int = 0
+
+    @http
+    async def nap(self, seconds: float) -> str:
+        await asyncio.sleep(seconds)
+        self.naps += 1
+        return f"rested {self.naps}"
+"""
+
+
+def _napper_project(parent: Path) -> Path:
+    """A non-public framework app that lists no capabilities, serving HTTP, sleeping on the timer and
+    serving the page in its `ui` folder. Written the same way every run, so its component is built once
+    per machine (the shared build cache is keyed by content)."""
+    project = parent / "napper"
+    (project / "ui" / "assets").mkdir(parents=True)
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "napper"\nversion = "0.1.0"\n\n[tool.hyperpy]\npublisher = "test.os"\n'
+    )
+    (project / "napper.py").write_text(NAPPER_APP)
+    (project / "ui" / "index.html").write_text("<title>napper</title>")
+    (project / "ui" / "assets" / "app.js").write_text("console.log('napper')")
     return project
 
 
@@ -186,12 +214,18 @@ def _post_json(url: str, value: object) -> object:
         return json.loads(answer.read())
 
 
-def test_a_framework_app_gets_the_capabilities_the_build_infers_in_both_modes(
+def _get(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=20) as answer:
+        return bytes(answer.read())
+
+
+def test_a_non_public_app_listing_no_capabilities_serves_http_sleeps_and_its_ui_in_both_modes(
     make_node: Callable[..., Node], mode: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Native install of an unbuilt project plans the same manifest as `hyperpy build` (inferred
-    http-server and timer), so the app answers HTTP through the node's http-server in both modes."""
-    project = _http_app_without_listed_capabilities(tmp_path)
+    """The planner requests *and grants* what the app needs (http-server must reach it with Bind acks
+    and requests, timer with the sleep's answer: runtime-contract §1.5) and copies its UI folder into
+    pkg/ui/; `hyperpy build` and a native install of the unbuilt project do the same."""
+    project = _napper_project(tmp_path)
     http = HttpServerModule(port=0)
     node = make_node(modules=[http, TimerModule(), VfsModule()])
     if mode == "component":
@@ -202,13 +236,35 @@ def test_a_framework_app_gets_the_capabilities_the_build_infers_in_both_modes(
     else:
         source = project
     node.install(source, mode=mode)
-    manifest = json.loads((node.home / "vfs" / "demo-http:template.os" / "pkg" / "manifest.json").read_text())
-    assert set(manifest[0]["request_capabilities"]) == {"http-server:distro:sys", "timer:distro:sys"}
-    node.terminal.wait_for("demo-http: ready (bound:", timeout=120)
-    base = f"{http.url}/{HTTP_APP}"
-    assert _post_json(f"{base}/api", {"Increment": 4}) == 4
-    with urllib.request.urlopen(f"{base}/api/count", timeout=20) as answer:
-        assert json.loads(answer.read()) == 4
+    drive = node.home / "vfs" / "napper:test.os" / "pkg"
+    (entry,) = json.loads((drive / "manifest.json").read_text())
+    assert entry["public"] is False
+    assert entry["request_capabilities"] == ["http-server:distro:sys", "timer:distro:sys", "vfs:distro:sys"]
+    assert entry["grant_capabilities"] == ["http-server:distro:sys", "timer:distro:sys"]
+    assert (drive / "ui" / "index.html").read_text() == "<title>napper</title>"
+    info = node.process(NAPPER)
+    assert info is not None and info.public is False and info.mode == mode
+    node.terminal.wait_for("napper: ready (bound:", timeout=120)  # http-server's Bind acks got back
+    base = f"{http.url}/{NAPPER}"
+    assert _post_json(f"{base}/api", {"Nap": 0.05}) == "rested 1"  # timer's answer got back
+    assert _post_json(f"{base}/api/nap", {"Nap": 0.0}) == "rested 2"
+    assert _get(f"{base}/") == b"<title>napper</title>"
+    assert _get(f"{base}/assets/app.js") == b"console.log('napper')"
+    # Without the timer grant the sleep would still end, late, by the kernel's timeout; the refused
+    # answer is what shows it.
+    printed = node.terminal.text(all=True)
+    assert "doesn't have capability" not in printed and "did not answer in time" not in printed
+
+
+def test_a_native_install_of_an_app_whose_ui_folder_is_missing_is_refused(node: Node, tmp_path: Path) -> None:
+    project = _napper_project(tmp_path)
+    shutil.rmtree(project / "ui")
+    with pytest.raises(InstallError) as caught:
+        node.install(project, mode="native")
+    message = str(caught.value)
+    assert "process 'napper': @app(ui='ui') serves the package folder pkg/ui/" in message
+    assert f"{project / 'ui'}, but that folder does not exist" in message and "[tool.hyperpy]" in message
+    assert node.process(NAPPER) is None
 
 
 def test_a_native_install_is_refused_when_the_app_cannot_be_read(node: Node, tmp_path: Path) -> None:

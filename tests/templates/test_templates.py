@@ -12,6 +12,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -89,15 +90,15 @@ def test_new_project_layout_has_its_api_and_ui_client(rendered: dict[str, Path])
 
 
 def _built_pkg_with_ui(project: Path) -> Path:
-    """`hyperpy build` the project; its pkg/ must carry the page under pkg/ui, as kit's packages do.
-
-    Stand-in until the build copies the app's `ui` folder itself: copy it when the build did not.
-    """
+    """`hyperpy build` the project; the build copies the app's `ui` folder into pkg/ui, as kit's
+    packages carry their page, and zips it."""
     build = _run([_tool("hyperpy"), "build", "."], project)
     assert build.returncode == 0, build.stdout[-4000:] + build.stderr[-4000:]
     pkg = project / "pkg"
-    if not (pkg / "ui" / "index.html").is_file():
-        shutil.copytree(project / "ui", pkg / "ui", dirs_exist_ok=True)
+    zipped = zipfile.ZipFile(project / "target" / "demo-ui:template.os.zip").namelist()
+    for name in ("index.html", "app.js", "caller-utils.js"):
+        assert (pkg / "ui" / name).read_bytes() == (project / "ui" / name).read_bytes()
+        assert f"ui/{name}" in zipped
     return pkg
 
 
