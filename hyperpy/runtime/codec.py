@@ -641,27 +641,23 @@ def _typeddict(cls: type, in_progress: dict[Any, Codec]) -> Codec:
         (name, _compile(field_hint, in_progress), name in required_keys) for name, field_hint in hints.items()
     ]
 
-    def encode(value: Any, path: str) -> Any:
-        if not isinstance(value, Mapping):
+    def convert(value: Any, path: str, decoding: bool) -> Any:
+        if not isinstance(value, dict if decoding else Mapping):
             raise CodecError(path, describe, value)
         out = {}
         for name, field, required in fields:
             if name in value:
-                out[name] = field.encode(value[name], f"{path}.{name}")
+                step = field.decode if decoding else field.encode
+                out[name] = step(value[name], f"{path}.{name}")
             elif required:
                 raise CodecError(path, f"{describe} with key {name!r}", value)
         return out
 
+    def encode(value: Any, path: str) -> Any:
+        return convert(value, path, False)
+
     def decode(value: Any, path: str) -> Any:
-        if not isinstance(value, dict):
-            raise CodecError(path, describe, value)
-        out = {}
-        for name, field, required in fields:
-            if name in value:
-                out[name] = field.decode(value[name], f"{path}.{name}")
-            elif required:
-                raise CodecError(path, f"{describe} with key {name!r}", value)
-        return out
+        return convert(value, path, True)
 
     impl[:] = [encode, decode]
     codec.encode = encode
