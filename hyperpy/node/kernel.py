@@ -962,7 +962,9 @@ class Kernel:
         instance.host = host
         backoff = self._backoffs.setdefault(entry.id, RestartBackoff(self._restart_delay_scale))
         code, context = instance.code, self._runner_context
-        label = f"{entry.id} ({entry.wasm_bytes_handle})"
+        # Runners are shared by processes with the same code, so the label names the code; the
+        # kernel's own printout of a load failure names the process.
+        label = entry.wasm_bytes_handle or "component"
         instance.thread = run_process_thread(
             name=f"{entry.id}@{self.name}",
             control=instance.control,

@@ -9,6 +9,8 @@ picks the native runner without a side table; reinstalling in component mode put
 from __future__ import annotations
 
 import importlib
+import threading
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,14 +31,28 @@ class ComponentRunnerUnavailable(RuntimeError):
     """Component mode was requested but `hyperpy.node.runners.component` is not importable."""
 
 
-def make_runner(code: ProcessCode, context: RunnerContext, label: str = "component") -> ProcessRunner:
-    """Build the runner for `code` (called on the process thread: compiling may take seconds).
+_component_runners: weakref.WeakValueDictionary[tuple[str, RunnerContext], ProcessRunner] = (
+    weakref.WeakValueDictionary()
+)
+_component_runners_lock = threading.Lock()
 
-    `label` names the process in load errors (its id and wasm path). A component runner keeps only
-    the compiled component (shared by every process running the same bytes), never the bytes.
+
+def make_runner(code: ProcessCode, context: RunnerContext, label: str = "component") -> ProcessRunner:
+    """The runner for `code` (called on the process thread: compiling may take seconds).
+
+    `label` names the code in load errors (its wasm path; the kernel's printout adds the process).
+    A component runner holds the compiled component and the type plans of its imports, never the
+    bytes, and only reads them while running (each run has its own Store and instance), so every
+    process running the same code under the same settings shares one: a process costs its instance,
+    not another hash of 18 MB and another set of plans. It lives while some process runs it.
     """
     if code.native is not None:
         return NativeRunner(code.native, echo_stdout=context.echo_stdout)
+    key = (code.sha256, context)
+    with _component_runners_lock:
+        shared = _component_runners.get(key)
+    if shared is not None:
+        return shared
     try:
         component = importlib.import_module("hyperpy.node.runners.component")
     except ImportError as exc:
@@ -47,4 +63,5 @@ def make_runner(code: ProcessCode, context: RunnerContext, label: str = "compone
     runner: ProcessRunner = component.ComponentRunner(
         code.data, cache_dir=context.cache_dir, label=label, echo_stdout=context.echo_stdout
     )
-    return runner
+    with _component_runners_lock:
+        return _component_runners.setdefault(key, runner)

@@ -392,7 +392,9 @@ def _resident_mb() -> float:
         return peak / 1e6 if sys.platform == "darwin" else peak / 1e3
 
 
-def _memory_package(package: BuiltPackage, directory: Path, names: list[str], mode: str) -> Path:
+def _memory_package(
+    package: BuiltPackage, directory: Path, names: list[str], mode: str = "component"
+) -> Path:
     """A `pkg/` directory whose manifest runs `pong.wasm` under each of `names`.
 
     In native mode the package carries no wasm (the install maps `pong.wasm` to `pong.py` and writes
