@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from scripted_host import ScriptedHost, request, run_script
+from scripted_standard import ScriptedHost, request, run_script
 
 from hyperpy.runtime.decorators import app, local
 from hyperpy.runtime.host import UNREAD, Incoming

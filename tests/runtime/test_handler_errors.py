@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from scripted_host import request, run_script
+from scripted_standard import request, run_script
 
 from hyperpy.runtime.decorators import app, local
 from hyperpy.runtime.errors import HTTPError
