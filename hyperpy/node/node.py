@@ -32,6 +32,7 @@ from hyperpy.node.kernel_json import on_exit_to_json
 from hyperpy.node.modules.state import StateModule, read_state
 from hyperpy.node.network import Network
 from hyperpy.node.runner_factory import RunnerContext
+from hyperpy.node.runners.compile_cache_dir import default_cache_dir
 from hyperpy.node.runners.native import NativeModuleRef
 from hyperpy.node.terminal import Terminal
 from hyperpy.node.well_known import CAPABILITY_EXEMPT_SOURCES, HTTP_SERVER_PROCESS_ID, STATE_PROCESS_ID
@@ -159,8 +160,9 @@ class Node:
         self._modules = modules
         self._http_port = http_port
         self._restart_delay_scale = restart_delay_scale
+        # The compiled-component cache is content-addressed, so one per machine serves every node.
         self._runner_context = RunnerContext(
-            Path(cache_dir) if cache_dir is not None else self.home / "cache", echo_stdout
+            Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir(), echo_stdout
         )
         self._kernel: Kernel | None = None
         self._lock = threading.RLock()
@@ -179,6 +181,11 @@ class Node:
         if self._kernel is None or not self._kernel.running:
             raise KernelStopped(f"node {self.name} is not running; call start() first")
         return self._kernel
+
+    @property
+    def cache_dir(self) -> Path:
+        """Where this node's compiled components are cached (see `Node(cache_dir=...)`)."""
+        return self._runner_context.cache_dir
 
     @property
     def running(self) -> bool:

@@ -15,7 +15,9 @@ Every node boot, every Restart, every test would otherwise pay the compile. So:
   deleted and rebuilt — a corrupt cache costs one compile, never a crash;
 * **compile once**: a per-key lock inside the Python process and an advisory file lock across
   processes (POSIX `flock`; elsewhere two processes may both compile, which is still correct);
-* the first compile of a component is **announced** (it takes seconds) through `announce`.
+* the first compile of a component is **announced** (it takes seconds) through `announce`;
+* **where and how big**: the default directory is machine-wide, and the directory is pruned least
+  recently used first when a new entry takes it over its limit (`compile_cache_dir`).
 
 The engine's feature set is `hyperpy.package.hyperdrive_features`, the table `hyperpy check` validates
 against too: the WebAssembly 2.0 set plus extended-const, multi-memory and tail-call, with everything
@@ -40,6 +42,13 @@ from pathlib import Path
 import wasmtime
 from wasmtime.component import Component
 
+from hyperpy.node.runners.compile_cache_dir import (
+    CACHE_SUFFIX,
+    DEFAULT_MAX_MB,
+    mark_used,
+    max_cache_bytes,
+    prune,
+)
 from hyperpy.package.hyperdrive_features import (
     HYPERDRIVE_CAPI_FEATURES_OFF,
     HYPERDRIVE_CONFIG_FEATURES,
@@ -51,7 +60,6 @@ try:  # advisory cross-process lock; POSIX only
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
-CACHE_SUFFIX = ".cwasm"
 _DIGEST_CHARS = 16  # of the file's sha256, in its name: enough to detect damage, short enough to read
 
 Announce = Callable[[str], None]
@@ -142,15 +150,23 @@ _SHARED_IN_PROCESS = _InProcessComponents()
 class CompileCache:
     """Turns wasm bytes into a compiled `Component` of `shared_engine()`, as cheaply as possible.
 
-    `directory` None keeps nothing on disk. `isolated=True` gives the instance its own in-memory
-    table, so a cold start can be measured (or tested) inside a process that already loaded the
-    component; normally all instances share one table, whatever their directory.
+    `directory` None keeps nothing on disk (`compile_cache_dir.default_cache_dir()` is the usual
+    one). `isolated=True` gives the instance its own in-memory table, so a cold start can be measured
+    (or tested) inside a process that already loaded the component; normally all instances share one
+    table, whatever their directory. `max_bytes` bounds the directory (default:
+    `compile_cache_dir.max_cache_bytes()`); it is pruned whenever this instance adds an entry.
     """
 
     def __init__(
-        self, directory: Path | str | None, *, announce: Announce = announce_on_stderr, isolated: bool = False
+        self,
+        directory: Path | str | None,
+        *,
+        announce: Announce = announce_on_stderr,
+        isolated: bool = False,
+        max_bytes: int | None = None,
     ) -> None:
         self.directory = None if directory is None else Path(directory)
+        self.max_bytes = max_bytes
         self.announce = announce
         self.engine = shared_engine()
         self._fingerprint = engine_fingerprint()
@@ -199,9 +215,12 @@ class CompileCache:
                 continue
             try:
                 # mmap of the verified file: 2 ms, and its pages are shared with other processes.
-                return Component.deserialize_file(self.engine, str(path))
+                component = Component.deserialize_file(self.engine, str(path))
             except wasmtime.WasmtimeError:
                 self._discard(path)
+                continue
+            mark_used(path)
+            return component
         return None
 
     def _compile_and_store(self, key: str, wasm: bytes, label: str) -> Component:
@@ -250,12 +269,25 @@ class CompileCache:
             for stale in self.entries(key):
                 if stale != final:
                     self._discard(stale)
+            self._prune(final)
         except OSError as exc:
             self.announce(f"could not write the compiled-component cache in {self.directory}: {exc}")
         finally:
             if temporary is not None:
                 with contextlib.suppress(OSError):
                     temporary.unlink()
+
+    def _prune(self, keep: Path) -> None:
+        """Keep the directory within its bound (least recently used entries go first)."""
+        assert self.directory is not None
+        max_bytes = self.max_bytes
+        if max_bytes is None:
+            try:
+                max_bytes = max_cache_bytes()
+            except ValueError as exc:
+                self.announce(f"{exc}; using {DEFAULT_MAX_MB} MB")
+                max_bytes = DEFAULT_MAX_MB * 1_000_000
+        prune(self.directory, max_bytes, keep=keep)
 
     @staticmethod
     def _discard(path: Path) -> None:
