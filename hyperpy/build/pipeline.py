@@ -469,8 +469,11 @@ class _Builder:
         Missing modules are reported before anything is created in the project.
         """
         self.modules = self._check_modules()
-        self.work_root.mkdir(parents=True, exist_ok=True)
-        with _project_lock(self.project.target_dir / "hyperpy" / "build.lock"):
+        lock = self.project.target_dir / "hyperpy" / "build.lock"
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        with _project_lock(lock):
+            # Created under the lock: a build finishing before we got the lock removes the root.
+            self.work_root.mkdir(parents=True, exist_ok=True)
             self.work = Path(tempfile.mkdtemp(prefix="build-", dir=self.work_root))
             try:
                 return self._run()

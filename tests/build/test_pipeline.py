@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
 import io
 import json
 import os
 import re
 import shutil
+import threading
 import zipfile
 from pathlib import Path
 
@@ -136,3 +138,36 @@ def test_cache_keeps_only_the_most_recently_used_components(tmp_path: Path) -> N
     (tmp_path / "other.txt").write_text("not a cache entry")
     prune_least_recently_used(tmp_path, "*.wasm", keep=2)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["0.wasm", "4.wasm", "other.txt"]
+
+
+def test_a_build_waiting_for_the_project_lock_survives_the_previous_build_cleaning_up(
+    echo_copy: Path,
+) -> None:
+    """Two builds of one project (two terminals, two pytest sessions): the second waits for the lock.
+
+    The first build removes the shared work root when it finishes. The waiting build must not have
+    created its work directory before it held the lock, or that directory vanishes under it (this
+    failed with FileNotFoundError from mkdtemp before the work root was created under the lock).
+    """
+    (echo_copy / "echo.py").write_text((echo_copy / "echo.py").read_text() + "\n")
+    lock_path = echo_copy / "target" / "hyperpy" / "build.lock"
+    work_root = echo_copy / "target" / "hyperpy" / "tmp"
+    outcome: dict[str, object] = {}
+
+    def build() -> None:
+        try:
+            outcome["result"] = build_project(echo_copy, progress=False)
+        except Exception as error:  # reported by the assertion below
+            outcome["error"] = error
+
+    with lock_path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # we are "the first build"
+        waiting = threading.Thread(target=build)
+        waiting.start()
+        waiting.join(timeout=1.0)  # give it time to reach the lock; it cannot pass it
+        assert waiting.is_alive(), outcome
+        shutil.rmtree(work_root, ignore_errors=True)  # the first build's clean-up
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    waiting.join(timeout=300)
+    assert "error" not in outcome, outcome.get("error")
+    assert outcome["result"].zip_path.is_file()  # type: ignore[attr-defined]
