@@ -186,3 +186,24 @@ def test_echo_stdout_lets_process_output_through_for_debugging(
         == "ok"
     )
     assert "VISIBLE-STDOUT" in capfd.readouterr().out
+
+
+def test_killing_and_reinstalling_a_process_while_another_floods_it_keeps_the_node_working(
+    node: Node, packages: Packages
+) -> None:
+    """A's messages to B are routed on A's thread; B is killed and reinstalled meanwhile. Nothing
+    may deadlock, crash A, or reach the dead instance's successor out of the kernel's rules."""
+    packages.install(node, [Proc("a"), Proc("b")])
+    started(node, "a")
+    started(node, "b")
+    mark = node.terminal.mark()
+    flood = [{"op": "send", "target": addr("b"), "body": f"flood-{i}"} for i in range(1000)]
+    send(node, "a", {"op": "seq", "ops": flood})
+    for _ in range(3):
+        node.kill(pid("b"))
+        packages.install(node, [Proc("b")])
+    started(node, "b", since=mark)
+    assert op(node, "a", {"op": "reply", "body": "a alive"}) == "a alive"
+    assert op(node, "b", {"op": "reply", "body": "b alive"}) == "b alive"
+    text = "\n".join(p.text for p in node.terminal.since(mark))
+    assert "ended with error" not in text and "Traceback" not in text
