@@ -404,10 +404,14 @@ def apply_package(kernel: Kernel, prepared: PreparedPackage, home: Path) -> list
     node = kernel.name
     drive_dir = package_drive_dir(home, prepared.package_id)
     started: list[ProcessId] = []
+    # Read each wasm once: processes sharing a file (several entries, one component) share the bytes.
+    codes: dict[str, bytes] = {}
     for entry in prepared.manifest:
         process_id = prepared.process_id(entry)
         kernel.kill_process(process_id, revoke=True)
-        code = (drive_dir / entry.wasm_file_name).read_bytes()
+        if entry.wasm_file_name not in codes:
+            codes[entry.wasm_file_name] = (drive_dir / entry.wasm_file_name).read_bytes()
+        code = codes[entry.wasm_file_name]
         on_exit = on_exit_from_json(entry.model_dump(mode="json")["on_exit"])
         if not kernel.initialize_process(
             process_id,

@@ -9,22 +9,16 @@ loads the compiled component in milliseconds.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from hyperpy.node.runners.compile_cache import CompileCache
+from hyperpy.node.runners.compile_cache_dir import default_cache_dir
 from hyperpy.package.archive import PackageZip
-
-CACHE_ENV = "HYPERPY_CACHE_DIR"
 
 
 def compiled_cache_dir() -> Path:
-    """`$HYPERPY_CACHE_DIR/compiled`, else `<user cache dir>/hyperpy/compiled`."""
-    root = os.environ.get(CACHE_ENV)
-    if root:
-        return Path(root) / "compiled"
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "hyperpy" / "compiled"
+    """The machine-wide compiled-component cache every node uses by default (see compile_cache_dir)."""
+    return default_cache_dir()
 
 
 def precompile_package(zip_bytes: bytes, cache_dir: Path | None = None) -> int:
