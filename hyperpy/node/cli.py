@@ -157,6 +157,27 @@ class RunSource:
     build_first: bool
 
 
+def default_sources(paths: tuple[Path, ...], cwd: Path) -> tuple[Path, ...]:
+    """`hyperpy run` with no SOURCES runs the project in the current directory, when there is one.
+
+    Why: `cd myapp && hyperpy run` is what a user types after `hyperpy new`; booting an empty node there
+    would look like the app silently failed to start. A directory is a project when its pyproject.toml
+    has a `[tool.hyperpy]` table; elsewhere an empty node boots (to receive `hyperpy start-package`).
+    """
+    if paths:
+        return paths
+    pyproject = cwd / "pyproject.toml"
+    if not pyproject.is_file():
+        return ()
+    import tomllib
+
+    try:
+        config = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return (cwd,)  # let the project loader report the broken file with its location
+    return (cwd,) if "hyperpy" in config.get("tool", {}) else ()
+
+
 def resolve_sources(paths: tuple[Path, ...], native: bool) -> list[RunSource]:
     """Decide per path: a hyperpy project is built (component) or loaded (native); a zip, a kit project
     or a `pkg/` directory is installed as it is (component only)."""
@@ -245,7 +266,8 @@ def run_command(
     fake_node_name: str,
     verbosity: int,
 ) -> None:
-    """Boot a local node, install SOURCES (project dirs or zips) and stream its terminal until Ctrl-C.
+    """Boot a local node, install SOURCES (project dirs or zips; default: the project in the current
+    directory, if it has a [tool.hyperpy] table) and stream its terminal until Ctrl-C.
 
     Project directories are built first (component mode) or imported natively (--native). The node
     serves kit's rpc endpoint, so `hyperpy inject`, `hyperpy start-package` and kit work against it.
@@ -260,8 +282,14 @@ def run_command(
     from hyperpy.node.runners.compile_cache import ComponentLoadError
     from hyperpy.package.archive import PackageZipError
 
+    sources = default_sources(sources, Path.cwd())
     resolved = resolve_sources(sources, native)
     stream = ConsoleStream(Console(highlight=False))
+    if not sources:
+        stream.info(
+            "no hyperpy project here: booting an empty node (install with `hyperpy start-package DIR`)",
+            style="yellow",
+        )
     try:
         prepared = _prepare(resolved)
     except (BuildError, ComponentLoadError, PackageZipError) as error:

@@ -122,3 +122,22 @@ def test_native_needs_a_project_directory(tmp_path: Path) -> None:
 
     assert result.exit_code == 2
     assert "--native needs a hyperpy project directory" in result.output
+
+
+def test_run_without_sources_runs_the_project_in_the_current_directory(tmp_path: Path) -> None:
+    """`cd myapp && hyperpy run` runs myapp; a directory that is not a hyperpy project boots empty."""
+    from hyperpy.node.cli import default_sources
+
+    project = tmp_path / "app"
+    project.mkdir()
+    (project / "pyproject.toml").write_text('[tool.hyperpy]\npackage = "app"\n')
+    assert default_sources((), project) == (project,)
+
+    other = tmp_path / "lib"
+    other.mkdir()
+    (other / "pyproject.toml").write_text('[project]\nname = "lib"\n')
+    assert default_sources((), other) == ()
+    assert default_sources((), tmp_path) == ()  # no pyproject.toml at all
+
+    explicit = (other,)
+    assert default_sources(explicit, project) is explicit  # named sources always win
