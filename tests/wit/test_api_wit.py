@@ -127,6 +127,8 @@ def test_wit_command_writes_and_checks_and_reports_errors_without_traceback(gold
     result = CliRunner().invoke(main, ["wit", str(golden_project)])
     assert result.exit_code == 0, result.output
     assert f"wrote {golden_project / 'api' / 'notes.wit'}" in result.output
+    again = CliRunner().invoke(main, ["wit", str(golden_project)])
+    assert f"unchanged {golden_project / 'api' / 'notes.wit'}" in again.output  # says what it really did
     (golden_project / "notes.py").write_text(
         (golden_project / "notes.py")
         .read_text()

@@ -58,6 +58,7 @@ def _declaration_errors() -> tuple[type[Exception], ...]:
 def wit_command(directory: Path, check: bool) -> None:
     """Generate api/<interface>.wit and the package worlds from the app's handlers (kit's format)."""
     project = _load(directory)
+    before = _wit_texts(project.api_dir)
     try:
         written = write_api_wit(project, project_apis(project))
         if not written:
@@ -70,7 +71,15 @@ def wit_command(directory: Path, check: bool) -> None:
     except _declaration_errors() as error:
         raise click.ClickException(str(error)) from None
     for path in written:
-        click.echo(f"wrote {path}")
+        unchanged = before.get(path) == path.read_text(encoding="utf-8")
+        click.echo(f"{'unchanged' if unchanged else 'wrote'} {path}")
+
+
+def _wit_texts(api_dir: Path) -> dict[Path, str]:
+    """The current `api/*.wit` texts, so the command can say which files it really changed."""
+    if not api_dir.is_dir():
+        return {}
+    return {path: path.read_text(encoding="utf-8") for path in api_dir.glob("*.wit")}
 
 
 @click.command("stubs")
