@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Generic, Optional, TypeVar, Union
 
+from hyperpy.runtime.types import split_address, split_process_id
+
 S = TypeVar("S")
 T = TypeVar("T")
 E = TypeVar("E")
@@ -48,12 +50,6 @@ class Err(Generic[E], Exception):
 Result = Union[Ok[T], Err[E]]  # noqa: UP007 - kept identical to the generated alias
 
 
-def _check_segment(value: str, what: str) -> str:
-    if not value or ":" in value or "@" in value:
-        raise ValueError(f"invalid {what} {value!r}: must be non-empty and contain no ':' or '@'")
-    return value
-
-
 @dataclass(frozen=True)
 class ProcessId:
     process_name: str
@@ -63,10 +59,7 @@ class ProcessId:
     @classmethod
     def parse(cls, text: str) -> ProcessId:
         """Parse `process:package:publisher`; raise ValueError naming the expected form."""
-        parts = text.split(":")
-        if len(parts) != 3 or not all(parts) or "@" in text:
-            raise ValueError(f"invalid process id {text!r}: expected 'process:package:publisher'")
-        return cls(parts[0], parts[1], parts[2])
+        return cls(*split_process_id(text))
 
     def package_id(self) -> PackageId:
         return PackageId(self.package_name, self.publisher_node)
@@ -99,10 +92,8 @@ class Address:
     @classmethod
     def parse(cls, text: str) -> Address:
         """Parse `node@process:package:publisher`; raise ValueError naming the expected form."""
-        node, sep, rest = text.partition("@")
-        if not sep or "@" in rest:
-            raise ValueError(f"invalid address {text!r}: expected 'node@process:package:publisher'")
-        return cls(_check_segment(node, "node name"), ProcessId.parse(rest))
+        node, process = split_address(text)
+        return cls(node, ProcessId(*process))
 
     def __str__(self) -> str:
         return f"{self.node}@{self.process}"

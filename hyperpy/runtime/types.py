@@ -15,6 +15,26 @@ T = TypeVar("T")
 E = TypeVar("E")
 
 
+def split_process_id(text: str) -> tuple[str, str, str]:
+    """Split `process:package:publisher`; raise ValueError naming the expected form.
+
+    The one parsing rule for process ids: the node's ABI mirror types (hyperpy.node.wit_types) use it
+    too, so the kernel and the framework accept and refuse exactly the same strings.
+    """
+    parts = text.split(":")
+    if len(parts) != 3 or not all(parts) or "@" in text:
+        raise ValueError(f"invalid process id {text!r}: expected 'process:package:publisher'")
+    return parts[0], parts[1], parts[2]
+
+
+def split_address(text: str) -> tuple[str, tuple[str, str, str]]:
+    """Split `node@process:package:publisher` into the node name and the process id's parts."""
+    node, sep, rest = text.partition("@")
+    if not sep or not node or "@" in rest or ":" in node:
+        raise ValueError(f"invalid address {text!r}: expected 'node@process:package:publisher'")
+    return node, split_process_id(rest)
+
+
 @dataclass(frozen=True, slots=True)
 class ProcessId:
     """`process:package:publisher`; on the wire it is that string."""
@@ -25,10 +45,7 @@ class ProcessId:
 
     @classmethod
     def parse(cls, text: str) -> ProcessId:
-        parts = text.split(":")
-        if len(parts) != 3 or not all(parts) or "@" in text:
-            raise ValueError(f"invalid process id {text!r}: expected 'process:package:publisher'")
-        return cls(parts[0], parts[1], parts[2])
+        return cls(*split_process_id(text))
 
     @property
     def package(self) -> str:
@@ -48,10 +65,8 @@ class Address:
 
     @classmethod
     def parse(cls, text: str) -> Address:
-        node, sep, rest = text.partition("@")
-        if not sep or not node or "@" in rest or ":" in node:
-            raise ValueError(f"invalid address {text!r}: expected 'node@process:package:publisher'")
-        return cls(node, ProcessId.parse(rest))
+        node, process = split_address(text)
+        return cls(node, ProcessId(*process))
 
     def __str__(self) -> str:
         return f"{self.node}@{self.process}"
