@@ -139,5 +139,10 @@ def test_run_without_sources_runs_the_project_in_the_current_directory(tmp_path:
     assert default_sources((), other) == ()
     assert default_sources((), tmp_path) == ()  # no pyproject.toml at all
 
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "pyproject.toml").write_text("[tool.hyperpy\n")
+    assert default_sources((), broken) == (broken,)  # the project loader then names the TOML error
+
     explicit = (other,)
     assert default_sources(explicit, project) is explicit  # named sources always win
