@@ -27,6 +27,7 @@ from hyperpy.node.wit_types import (
     ProcessId,
     Request,
 )
+from hyperpy.runtime import jsonwire
 
 
 class KernelJsonError(ValueError):
@@ -245,7 +246,7 @@ KernelCommand = (
 def command_from_json(body: bytes) -> KernelCommand:
     """Parse a `KernelCommand` body (bytes of JSON); raise KernelJsonError naming what is wrong."""
     try:
-        value = json.loads(body)
+        value = jsonwire.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise KernelJsonError(f"not JSON: {exc}") from None
     if value == "Booted":

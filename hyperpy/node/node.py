@@ -47,6 +47,7 @@ from hyperpy.node.wit_types import (
     SendErrorKind,
 )
 from hyperpy.package.names import is_publisher_safe
+from hyperpy.runtime import jsonwire
 
 ModuleSource = list[RuntimeModule] | Callable[[], list[RuntimeModule]]
 
@@ -74,7 +75,7 @@ class InjectResponse:
     capabilities: list[Capability]
 
     def json(self) -> Any:
-        return json.loads(self.body)
+        return jsonwire.loads(self.body)
 
     def text(self) -> str:
         return self.body.decode()

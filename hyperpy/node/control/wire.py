@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hyperpy.node.wit_types import LazyLoadBlob, PackageId
 from hyperpy.package.metadata import PackageMetadata
+from hyperpy.runtime import jsonwire
 
 RPC_PATH = "/rpc:distro:sys/message"
 """The path Hyperdrive's http-server pre-binds (local only, unauthenticated) for kit."""
@@ -359,7 +360,7 @@ APP_STORE_SHAPES = (
 def parse_app_store_request(body: bytes) -> AppStoreRequest:
     """Parse a `main:app-store:sys` local request body; raise ValueError naming the expected shapes."""
     try:
-        value = json.loads(body)
+        value = jsonwire.loads(body)
     except (UnicodeDecodeError, ValueError) as error:
         raise ValueError(f"app-store request body is not JSON: {error}") from error
     if value == "Apis":

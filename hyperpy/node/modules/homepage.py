@@ -33,6 +33,7 @@ from hyperpy.node.modules.http_server import HttpServerModule
 from hyperpy.node.modules.http_wire import Bind
 from hyperpy.node.modules.wire import UNIT, Tagged, TaggedEnum, WireError, WireModel, decode_json, encode_json
 from hyperpy.node.wit_types import Capability, LazyLoadBlob, ProcessId
+from hyperpy.runtime import jsonwire
 
 HOMEPAGE_ID = ProcessId("homepage", "homepage", "sys")
 HTTP_SERVER_ID = ProcessId("http-server", "distro", "sys")
@@ -178,7 +179,7 @@ class HomepageModule(ModuleBase):
 
     def _serve_http(self, message: KernelMessage, body: bytes) -> None:
         try:
-            incoming = json.loads(body)["Http"]
+            incoming = jsonwire.loads(body)["Http"]
             bound, headers = incoming["bound_path"], incoming["headers"]
         except (ValueError, KeyError, TypeError):
             return

@@ -28,7 +28,6 @@ Other node parts add routes to the same server with `add_system_route` (e.g. the
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 import socket
 from collections.abc import Awaitable, Callable
@@ -64,6 +63,7 @@ from hyperpy.node.modules.http_wire import (
 from hyperpy.node.modules.wire import Tagged, WireError, decode_json, encode_json, validate
 from hyperpy.node.wit_types import Address, LazyLoadBlob, Message_Response, ProcessId
 from hyperpy.package.names import is_name_safe, is_publisher_safe
+from hyperpy.runtime import jsonwire
 
 HOMEPAGE = ProcessId("homepage", "homepage", "sys")
 TIMEOUT_HEADER = "x-hyperware-http-server-timeout"
@@ -347,7 +347,7 @@ class HttpServerModule(ModuleBase):
         if request.method != "POST":
             return web.Response(status=405)
         try:
-            info = json.loads(await request.read())
+            info = jsonwire.loads(await request.read())
             subdomain = info.get("subdomain") if isinstance(info, dict) else None
             if (
                 not isinstance(info, dict)

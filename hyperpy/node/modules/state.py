@@ -27,6 +27,7 @@ from hyperpy.node.modules.base import ModuleBase, request_of, wants_reply
 from hyperpy.node.persistence import atomic_write
 from hyperpy.node.well_known import STATE_PROCESS_ID
 from hyperpy.node.wit_types import LazyLoadBlob, ProcessId
+from hyperpy.runtime import jsonwire
 
 OCTET_STREAM = "application/octet-stream"
 
@@ -92,7 +93,7 @@ class StateModule(ModuleBase):
         if request is None:
             raise StateError("BadRequest", error="not a request")
         try:
-            action = json.loads(request.body)
+            action = jsonwire.loads(request.body)
         except (ValueError, UnicodeDecodeError) as exc:
             raise StateError("BadJson", error=f"parse into StateAction failed: {exc}") from None
         home = self.node.home

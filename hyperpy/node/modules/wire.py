@@ -19,6 +19,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from hyperpy.runtime import jsonwire
+
 U8 = Annotated[int, Field(ge=0, le=0xFF)]
 U16 = Annotated[int, Field(ge=0, le=0xFFFF)]
 U32 = Annotated[int, Field(ge=0, le=0xFFFF_FFFF)]
@@ -53,7 +55,7 @@ def decode_json(body: bytes) -> object:
     except UnicodeDecodeError as error:
         raise WireError(f"body is not UTF-8 (byte {error.start}); bodies of this module are JSON") from None
     try:
-        return json.loads(text)
+        return jsonwire.loads(text)
     except json.JSONDecodeError as error:
         snippet = text[:80] + ("…" if len(text) > 80 else "")
         raise WireError(f"body is not valid JSON ({error.msg} at char {error.pos}): {snippet!r}") from None
