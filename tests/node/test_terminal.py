@@ -62,7 +62,9 @@ def test_unknown_script_and_empty_lines_never_stop_the_node(node: Node) -> None:
         "error calling script: 'nope' not found, either as an alias or process ID"
     ]
     assert run_line(node, "nothing:here:sys x") == ["error calling script: no scripts manifest in package"]
-    assert run_line(node, "absent:terminal:sys x") == ["error calling script: script not in scripts.json file"]
+    assert run_line(node, "absent:terminal:sys x") == [
+        "error calling script: script not in scripts.json file"
+    ]
     node.terminal_command("")
     assert script_text(node, "echo still alive") == "still alive"
 
@@ -111,7 +113,7 @@ def test_hi_usage_offline_and_a_reply_from_another_node(tmp_path: Path) -> None:
         second.terminal.wait_for("\x1b[3;32mfake.dev: hello there\x1b[0m", since=mark)
         peers = script_text(first, "peers")
         assert peers.startswith("identities of current connected peers:\nfake2.dev:\n    networking key: 0x")
-        assert "routing: Direct { ip: \"127.0.0.1\"" in peers
+        assert 'routing: Direct { ip: "127.0.0.1"' in peers
 
 
 def test_top_lists_processes_and_one_process(node: Node) -> None:
