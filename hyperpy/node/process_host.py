@@ -33,7 +33,6 @@ from hyperpy.node.well_known import (
     KERNEL_PROCESS_ID,
     STATE_PROCESS_ID,
     VFS_PROCESS_ID,
-    is_hypermap_safe,
     messaging_cap,
 )
 from hyperpy.node.wit_types import (
@@ -52,6 +51,7 @@ from hyperpy.node.wit_types import (
     SendErrorKind,
     SpawnError,
 )
+from hyperpy.package.names import is_hypermap_safe
 from hyperpy.runtime import jsonwire
 
 # get-state / set-state / clear-state / spawn wait this long for the runtime (Hyperdrive: 5 s).

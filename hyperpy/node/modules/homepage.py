@@ -32,11 +32,12 @@ from hyperpy.node.modules.base import ModuleBase, request_of
 from hyperpy.node.modules.http_server import HttpServerModule
 from hyperpy.node.modules.http_wire import Bind
 from hyperpy.node.modules.wire import UNIT, Tagged, TaggedEnum, WireError, WireModel, decode_json, encode_json
+from hyperpy.node.well_known import HOMEPAGE_PROCESS_ID, HTTP_SERVER_PROCESS_ID
 from hyperpy.node.wit_types import Capability, LazyLoadBlob, ProcessId
 from hyperpy.runtime import jsonwire
 
-HOMEPAGE_ID = ProcessId("homepage", "homepage", "sys")
-HTTP_SERVER_ID = ProcessId("http-server", "distro", "sys")
+HOMEPAGE_ID = HOMEPAGE_PROCESS_ID
+HTTP_SERVER_ID = HTTP_SERVER_PROCESS_ID
 DEFAULT_FAVORITES = ("main:app-store:sys", "settings:settings:sys")
 DEFAULT_STYLESHEET = """:root { color-scheme: light dark; font-family: system-ui, sans-serif; }
 body { margin: 2rem; }
