@@ -66,7 +66,6 @@ from hyperpy.node.well_known import (
     KERNEL_PROCESS_ID,
     NET_PROCESS_ID,
     OUR_NODE_ALIAS,
-    is_hypermap_safe,
     messaging_cap,
     network_cap,
 )
@@ -85,6 +84,7 @@ from hyperpy.node.wit_types import (
     SendError,
     SendErrorKind,
 )
+from hyperpy.package.names import is_hypermap_safe
 
 T = TypeVar("T")
 

@@ -47,6 +47,7 @@ from hyperpy.node.wit_types import (
     SendErrorKind,
 )
 from hyperpy.package.names import is_publisher_safe
+from hyperpy.runtime import jsonwire
 
 ModuleSource = list[RuntimeModule] | Callable[[], list[RuntimeModule]]
 
@@ -112,7 +113,7 @@ def _body_bytes(body: bytes | str | Any) -> bytes:
         return bytes(body)
     if isinstance(body, str):
         return body.encode()
-    return json.dumps(body).encode()
+    return jsonwire.dumps(body)
 
 
 def _default_modules(http_port: int) -> list[RuntimeModule]:

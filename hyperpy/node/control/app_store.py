@@ -53,11 +53,12 @@ from hyperpy.node.control.wire import (
 from hyperpy.node.install import package_drive_dir
 from hyperpy.node.modules.base import ModuleBase, request_of
 from hyperpy.node.persistence import atomic_write
+from hyperpy.node.well_known import APP_STORE_PROCESS_ID
 from hyperpy.node.wit_types import LazyLoadBlob, PackageId, ProcessId
 from hyperpy.package.archive import PackageZip, PackageZipError, sha256_bytes
 from hyperpy.package.manifest import ManifestError, parse_manifest
 
-APP_STORE = ProcessId("main", "app-store", "sys")
+APP_STORE = APP_STORE_PROCESS_ID
 DOWNLOADS_DRIVE = Path("app-store:sys") / "downloads"
 
 

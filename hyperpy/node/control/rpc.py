@@ -29,9 +29,10 @@ from pydantic import ValidationError
 
 from hyperpy.node.contracts import KernelMessage, NodeServices
 from hyperpy.node.control.wire import RpcMessage, RpcReply
+from hyperpy.node.well_known import HTTP_SERVER_PROCESS_ID
 from hyperpy.node.wit_types import Address, Message_Request, Message_Response, ProcessId, Request
 
-HTTP_SERVER = ProcessId("http-server", "distro", "sys")
+HTTP_SERVER = HTTP_SERVER_PROCESS_ID
 TIMEOUT_HEADER = "X-Hyperware-Http-Server-Timeout"
 DEFAULT_TIMEOUT_SECONDS = 15.0
 PROXY_HEADERS = ("X-Forwarded-For", "X-Real-IP", "Cf-Connecting-Ip")

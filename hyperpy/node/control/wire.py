@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hyperpy.node.wit_types import LazyLoadBlob, PackageId
 from hyperpy.package.metadata import PackageMetadata
+from hyperpy.runtime import jsonwire
 
 RPC_PATH = "/rpc:distro:sys/message"
 """The path Hyperdrive's http-server pre-binds (local only, unauthenticated) for kit."""
@@ -46,8 +47,9 @@ KIT_RPC_MIME = "application/octet-stream"
 
 
 def kit_json_text(value: object) -> str:
-    """JSON text as kit writes it: serde_json's `json!` (a BTreeMap, so keys sorted), compact, UTF-8."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """JSON text as kit writes it: serde_json's `json!` (a BTreeMap, so keys sorted), compact, UTF-8.
+    Written by `hyperpy.runtime.jsonwire`, the one serde_json writer."""
+    return jsonwire.dumps_str(value, sort_keys=True)
 
 
 class RpcMessage(BaseModel):
@@ -147,7 +149,7 @@ class RpcReply(BaseModel):
 
     def to_json_bytes(self) -> bytes:
         """Serialise like serde_json: compact, fields in declaration order."""
-        return json.dumps(self.model_dump(mode="json"), separators=(",", ":")).encode()
+        return jsonwire.dumps(self.model_dump(mode="json"))
 
     def body_bytes(self) -> bytes:
         return bytes(self.body)
@@ -326,7 +328,7 @@ AppStoreRequest = NewPackageRequest | InstallPackageRequest | UninstallRequest |
 
 def _reply(tag: str, value: object) -> bytes:
     """A `LocalResponse` body as the app store's serde writes it (struct fields in declaration order)."""
-    return json.dumps({tag: value}, separators=(",", ":"), ensure_ascii=False).encode()
+    return jsonwire.dumps({tag: value})
 
 
 def new_package_reply(response: NewPackageResponse) -> bytes:
