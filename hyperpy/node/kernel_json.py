@@ -232,8 +232,16 @@ class Shutdown:
     pass
 
 
+@dataclass
+class Debug:
+    """`KernelCommand::Debug(KernelPrint)`: `process` None asks for the whole process map (`top`)."""
+
+    process: ProcessId | None = None
+
+
 KernelCommand = (
-    InitializeProcess
+    Debug
+    | InitializeProcess
     | RunProcess
     | KillProcess
     | GrantCapabilities
@@ -258,6 +266,14 @@ def command_from_json(body: bytes) -> KernelCommand:
         isinstance(value, dict) and len(value) == 1, 'expected a KernelCommand such as {"RunProcess": ...}'
     )
     ((name, payload),) = value.items()
+    if name == "Debug":
+        if payload == "ProcessMap":
+            return Debug()
+        _expect(
+            isinstance(payload, dict) and set(payload) == {"Process"},
+            'Debug: expected "ProcessMap" or {"Process": "process:package:publisher"}',
+        )
+        return Debug(process_id_from_json(payload["Process"], "Debug.Process"))
     if name == "RunProcess":
         return RunProcess(process_id_from_json(payload, "RunProcess"))
     if name == "KillProcess":

@@ -138,6 +138,11 @@ class AppSpec:
 # --------------------------------------------------------------------------------------------------
 
 
+def has_app_class(module: types.ModuleType) -> bool:
+    """Whether `module` holds an `@app` class (defined there or imported into it)."""
+    return any(isinstance(value, type) and APP_ATTR in value.__dict__ for value in vars(module).values())
+
+
 def find_app_class(module: types.ModuleType) -> type:
     """The one class in `module` decorated with `@app` (defined there or imported into it)."""
     found = []
