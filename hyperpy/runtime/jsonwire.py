@@ -9,7 +9,7 @@ Values without floats take the C-accelerated `json.dumps` path, so the common ca
 
 This is the only serde_json writer in hyperpy: the runtime's answers, the node's runtime-module bodies
 (`node/modules/wire.encode_json`), the kernel's capability params and command bodies
-(`node/kernel_json`) and the bodies kit posts to the node's control surface (`node/control/wire`) all
+(`node/kernel_json`) and the bodies kit posts to the node's control surface (`package/control_wire`) all
 call it, so a float, a non-ASCII string or a key order reads the same wherever it crosses the wire.
 
 Key order: serde_json writes a Rust *struct* in field order and a `serde_json::Value` object (a

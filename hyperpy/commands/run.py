@@ -1,6 +1,6 @@
 """`hyperpy inject`, `hyperpy start-package` and `hyperpy run`: the node's commands.
 
-inject and start-package are thin shells over `hyperpy.node.control.client`, which speaks kit's rpc
+inject and start-package are thin shells over `hyperpy.package.control_client`, which speaks kit's rpc
 protocol, so they work against the local node and against a real Hyperdrive alike. Errors are printed
 as one sentence with the fix, never as a traceback.
 """
@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from hyperpy.node.control.client import (
+from hyperpy.node.control.console import ConsoleStream, VerbosityKeys
+from hyperpy.package.control_client import (
     DEFAULT_URL,
     ControlError,
     InjectResult,
@@ -25,8 +26,7 @@ from hyperpy.node.control.client import (
     prepare_upload,
     start_package,
 )
-from hyperpy.node.control.console import ConsoleStream, VerbosityKeys
-from hyperpy.node.control.wire import KIT_EXPECTS_RESPONSE
+from hyperpy.package.control_wire import KIT_EXPECTS_RESPONSE
 
 if TYPE_CHECKING:
     from hyperpy.node import Node

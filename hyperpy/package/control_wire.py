@@ -22,11 +22,10 @@ import binascii
 import builtins
 import json
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from hyperpy.node.wit_types import LazyLoadBlob, PackageId
 from hyperpy.package.metadata import PackageMetadata
 from hyperpy.runtime import jsonwire
 
@@ -86,15 +85,16 @@ class RpcMessage(BaseModel):
             "data": self.data,
         }
 
-    def blob(self) -> LazyLoadBlob | None:
-        """The blob Hyperdrive attaches: decoded `data` with `mime`; undecodable data means no blob."""
+    def blob_parts(self) -> tuple[str | None, bytes] | None:
+        """The blob Hyperdrive attaches, as (mime, bytes): decoded `data` with `mime`; undecodable data
+        means no blob. (The node wraps it in its LazyLoadBlob; this layer does not know the node.)"""
         if self.data is None:
             return None
         try:
             payload = base64.b64decode(self.data, validate=True)
         except (binascii.Error, ValueError):
             return None
-        return LazyLoadBlob(mime=self.mime, bytes=payload)
+        return self.mime, payload
 
 
 def make_rpc_message(
@@ -119,6 +119,16 @@ def make_rpc_message(
     )
 
 
+class BlobLike(Protocol):
+    """A blob as the node holds it (`LazyLoadBlob`: mime + bytes)."""
+
+    @property
+    def mime(self) -> str | None: ...
+
+    @property
+    def bytes(self) -> builtins.bytes: ...
+
+
 class RpcBlob(BaseModel):
     """A reply blob: `bytes` are the ASCII codes of the base64 text of the real bytes (Hyperdrive's quirk)."""
 
@@ -126,7 +136,7 @@ class RpcBlob(BaseModel):
     bytes: list[Byte]
 
     @classmethod
-    def encode(cls, blob: LazyLoadBlob) -> RpcBlob:
+    def encode(cls, blob: BlobLike) -> RpcBlob:
         return cls(mime=blob.mime, bytes=list(base64.b64encode(blob.bytes)))
 
     def decode(self) -> builtins.bytes:
@@ -144,7 +154,7 @@ class RpcReply(BaseModel):
     lazy_load_blob: RpcBlob | None = None
 
     @classmethod
-    def from_response(cls, body: bytes, blob: LazyLoadBlob | None) -> RpcReply:
+    def from_response(cls, body: builtins.bytes, blob: BlobLike | None) -> RpcReply:
         return cls(body=list(body), lazy_load_blob=None if blob is None else RpcBlob.encode(blob))
 
     def to_json_bytes(self) -> bytes:
@@ -168,9 +178,6 @@ class PackageIdJson(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.package_name}:{self.publisher_node}"
-
-    def to_package_id(self) -> PackageId:
-        return PackageId(self.package_name, self.publisher_node)
 
 
 class NewPackageRequest(BaseModel):
