@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import pty
+import queue
 import select
 import signal
 import subprocess
-import queue
 import threading
 import time
 
