@@ -49,7 +49,8 @@ def test_sqlite_refuses_statements_that_reach_other_files(probe: Probe, hyperpy_
     refusal(sqlite(probe, {"Query": "PRAGMA temp_store_directory = '/tmp'"}))
     tx = sqlite(probe, "BeginTx")["body"]["BeginTx"]["tx_id"]
     sqlite(probe, {"Write": {"statement": "INSERT INTO t VALUES (1)", "tx_id": tx}})
-    sqlite(probe, {"Write": {"statement": "INSERT INTO t SELECT load_extension('/tmp/evil.so')", "tx_id": tx}})
+    loading = "INSERT INTO t SELECT load_extension('/tmp/evil.so')"
+    sqlite(probe, {"Write": {"statement": loading, "tx_id": tx}})
     refusal(sqlite(probe, {"Commit": {"tx_id": tx}}))  # the whole transaction is rolled back
     assert not outside.exists()
 

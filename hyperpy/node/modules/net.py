@@ -166,7 +166,7 @@ class NetModule(ModuleBase):
         if request is None:
             return
         if message.source.node != self.node.our_node:
-            self.log(2, f"net: ignored a request from remote node {message.source.node}")
+            self._remote_request(message, request.body)
             return
         try:
             name, payload = parse_net_action(request.body)
@@ -178,6 +178,19 @@ class NetModule(ModuleBase):
             return
         body = msgpack.packb(answer, use_bin_type=True)
         self.respond(message, body, None if blob is None else LazyLoadBlob(None, blob))
+
+    def _remote_request(self, message: KernelMessage, body: bytes) -> None:
+        """A request from another node's process to our net (HD `handle_remote_request`): PKI updates
+        are refused; a body that is no NetAction is a hello (the `hi` script): printed loudly as
+        `<node>: <text>` and answered "ack" (HD `utils::parse_hello_message`)."""
+        try:
+            parse_net_action(body)
+        except NetRequestError:
+            text = body.decode("utf-8") if _is_utf8(body) else "!!message parse error!!"
+            self.log(0, f"\x1b[3;32m{message.source.node}: {text}\x1b[0m")
+            self.respond(message, b"ack")
+            return
+        self.log(2, f"net: ignored a NetAction from remote node {message.source.node}")
 
     def _answer(self, message: KernelMessage, name: str, payload: Any) -> tuple[Any, bytes | None]:
         blob = message.lazy_load_blob.bytes if message.lazy_load_blob is not None else b""
@@ -225,3 +238,11 @@ class NetModule(ModuleBase):
         lines.append(f"we have {len(self.pki) + len(peers)} entries in the PKI")
         lines.append(f"(hyperpy local node, {time.strftime('%Y-%m-%d %H:%M:%S')})")
         return "\r\n".join(lines) + "\r\n"
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True

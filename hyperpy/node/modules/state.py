@@ -17,7 +17,6 @@ only when a response is wanted (rsvp or expects_response) and echo the request m
 from __future__ import annotations
 
 import asyncio
-import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -41,7 +40,7 @@ class StateError(Exception):
         self.fields = fields
 
     def body(self) -> bytes:
-        return json.dumps({"Err": {self.variant: self.fields}}).encode()
+        return jsonwire.dumps({"Err": {self.variant: self.fields}})
 
 
 def state_path(home: Path, process: ProcessId) -> Path:

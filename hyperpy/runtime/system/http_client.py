@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from hyperpy.runtime import jsonwire
+from hyperpy.runtime import jsonwire, well_known
 from hyperpy.runtime.system import ModuleError, module_request
 
-__hyperpy_process__ = "http-client:distro:sys"
+__hyperpy_process__ = well_known.HTTP_CLIENT
 PROCESS = __hyperpy_process__
 
 
