@@ -49,9 +49,11 @@ from hyperpy.runtime.spec import AppSpec, HandlerSpec, json_return_hint
 from hyperpy.runtime.state import KeptAside, StateCodec, StateKeeper
 from hyperpy.runtime.types import Address, ProcessId, Reply, Response, WithBlob, WsMessageType
 from hyperpy.runtime.wire import (
+    STRING_ARGS_METADATA,
     BadBody,
     args_shape,
     decode_args,
+    decode_string_args,
     error_body,
     error_metadata,
     http_response_head,
@@ -394,7 +396,10 @@ class ProcessRuntime:
                 )
             return
         try:
-            arguments = decode_args(handler.spec, payload)
+            if message.metadata == STRING_ARGS_METADATA:
+                arguments = decode_string_args(handler.spec, payload)
+            else:
+                arguments = decode_args(handler.spec, payload)
         except CodecError as error:
             self._reject(
                 answer_to,
