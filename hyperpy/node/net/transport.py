@@ -106,6 +106,8 @@ class NetConfig:
     """Act as a router for at most this many spliced connections (Hyperdrive's --max-passthroughs)."""
     bind: str | None = None
     """Interface to listen on (default: `ip`)."""
+    handshake_timeout: float = HANDSHAKE_TIMEOUT
+    """Seconds to connect and finish the handshake, both ways (Hyperdrive's net TIMEOUT, 5 s)."""
     search_ports: bool = False
     """When a port is taken, try the next ones (kit's "first unbound at or above" defaults), so
     nodes starting at the same moment never fail on the same free-looking port."""
@@ -470,7 +472,7 @@ class NetTransport:
         assert via.ip is not None
         pipe: Pipe | None = None
         try:
-            async with asyncio.timeout(HANDSHAKE_TIMEOUT):
+            async with asyncio.timeout(self.config.handshake_timeout):
                 pipe = await self._open_pipe(protocol, via.ip, port)
                 if routing_request is not None:
                     await pipe.send_raw(routing_request)
@@ -523,13 +525,14 @@ class NetTransport:
         name = peer.identity.name
         writer = asyncio.ensure_future(self._write_loop(peer, pipe, noise))
         reader = asyncio.ensure_future(self._read_loop(peer, pipe, noise))
-        reason = "connection closed"
+        reason, level = "connection closed", 2
         try:
             done, _ = await asyncio.wait({writer, reader}, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
                 error = task.exception()
                 if error is not None:
                     reason = _describe(error)
+                    level = 1 if isinstance(error, ProtocolError) else 2
         finally:
             writer.cancel()
             reader.cancel()
@@ -538,7 +541,7 @@ class NetTransport:
             await pipe.close()
             if self._peers.get(name) is peer:
                 del self._peers[name]
-            self._print(2, f"net: connection lost with {name}: {reason}")
+            self._print(level, f"net: connection lost with {name}: {reason}")
             self._requeue(peer)
 
     def _requeue(self, peer: _Peer) -> None:
@@ -648,7 +651,7 @@ class NetTransport:
         """`recv_connection`: a RoutingRequest (we may be a router), else the responder handshake.
         Returns when the connection is over (aiohttp closes a WebSocket when its handler returns)."""
         try:
-            async with asyncio.timeout(HANDSHAKE_TIMEOUT):
+            async with asyncio.timeout(self.config.handshake_timeout):
                 first = await pipe.recv_raw()
                 if len(first) != NOISE_E_LENGTH:
                     passthrough = await self._route_request(pipe, first)
@@ -738,7 +741,7 @@ class NetTransport:
         """Hold a pending passthrough until the target dials back (then the pairing side splices
         and closes both pipes) or for 10 s."""
         try:
-            await asyncio.wait_for(paired.wait(), HANDSHAKE_TIMEOUT * 2)
+            await asyncio.wait_for(paired.wait(), self.config.handshake_timeout * 2)
         except TimeoutError:
             pending = self._pending_passthroughs.get(key)
             if pending is not None and pending[0] is pipe:
@@ -833,7 +836,7 @@ class NetTransport:
             return
         pipe: Pipe | None = None
         try:
-            async with asyncio.timeout(HANDSHAKE_TIMEOUT):
+            async with asyncio.timeout(self.config.handshake_timeout):
                 pipe = await self._open_pipe(protocol, router.ip, port)
                 signature = self._key.sign((origin + router_name).encode())
                 await pipe.send_raw(RoutingRequest(PROTOCOL_VERSION, self.name, signature, origin).encode())
