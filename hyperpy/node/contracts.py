@@ -155,6 +155,10 @@ class NodeServices(Protocol):
 
     def grant_capabilities(self, holder: ProcessId, caps: list[Capability]) -> None: ...
 
+    def capabilities(self, holder: ProcessId) -> list[Capability]:
+        """Every capability `holder` holds (what a `root` script of the terminal inherits)."""
+        ...
+
     def printout(self, source: ProcessId, verbosity: int, text: str) -> None:
         """Write a line to the node's terminal output (shown when `verbosity` ≤ the node's level)."""
         ...

@@ -16,7 +16,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,7 @@ from hyperpy.node.wit_types import (
     SendErrorKind,
 )
 from hyperpy.package.names import is_publisher_safe
+from hyperpy.runtime import jsonwire
 
 ModuleSource = list[RuntimeModule] | Callable[[], list[RuntimeModule]]
 
@@ -113,7 +114,7 @@ def _body_bytes(body: bytes | str | Any) -> bytes:
         return bytes(body)
     if isinstance(body, str):
         return body.encode()
-    return json.dumps(body).encode()
+    return jsonwire.dumps(body)
 
 
 def _default_modules(http_port: int) -> list[RuntimeModule]:
@@ -387,6 +388,105 @@ class Node:
     def get_state(self, process_id: str | ProcessId) -> bytes | None:
         """The bytes the process last saved with set-state (None if none)."""
         return read_state(self.home, _process_id(process_id))
+
+    # ----------------------------------------------------------------------------------- terminal
+
+    def _terminal_app(self) -> Any:
+        from hyperpy.node.modules.terminal import TERMINAL_PROCESS_ID, TerminalModule
+
+        kernel = self.kernel
+        entry = kernel.call(lambda: kernel._entries.get(TERMINAL_PROCESS_ID))
+        module = entry.module if entry is not None else None
+        if not isinstance(module, TerminalModule):
+            raise ScriptRunError(
+                f"node {self.name} runs without terminal:terminal:sys (it was given its own module list); "
+                "add hyperpy.node.modules.TerminalModule() to run scripts"
+            )
+        return module
+
+    def terminal_command(self, line: str) -> None:
+        """Type `line` into the node's terminal, as Hyperdrive's runtime terminal sends it: a Request
+        from terminal:terminal:sys to itself. Output appears in `node.terminal` as printouts."""
+        module = self._terminal_app()
+        kernel = self.kernel
+        address = Address(self.name, module.process_id)
+        message = KernelMessage(
+            id=random.getrandbits(64),
+            source=address,
+            target=address,
+            rsvp=None,
+            message=Message_Request(Request(False, None, line.encode(), None, [])),
+            lazy_load_blob=None,
+        )
+        kernel.inject(message, None)
+
+    def cast(self, script: str, args: str = "") -> str:
+        """Start a script for a tool (an alias or `script:package:publisher`) with the argument string;
+        returns the session id. The script answers the terminal instead of printing its result, and
+        `script_session(id)` reads its output and answer."""
+        from hyperpy.node.scripts import ScriptError
+
+        module = self._terminal_app()
+        kernel = self.kernel
+        try:
+            process = kernel.call(lambda: module.resolve(script))
+        except ScriptError as error:
+            raise ScriptRunError(str(error)) from None
+        run = kernel.call(lambda: module.cast(process, args))
+        return str(run.id)
+
+    def script_session(self, session_id: str) -> ScriptSession:
+        """What a cast (or a typed command) has done so far; KeyError for an unknown id."""
+        module = self._terminal_app()
+        kernel = self.kernel
+
+        def read() -> ScriptSession:
+            run = module.runs.get(session_id)
+            if run is None:
+                raise KeyError(session_id)
+            starting = run.process is None and run.error is None and not run.spawned.is_set()
+            running = run.process is not None and kernel.has_process(run.process)
+            return ScriptSession(
+                run.id,
+                str(run.script),
+                run.args,
+                str(run.process) if run.process else None,
+                starting or running,
+                run.answer,
+                run.error,
+            )
+
+        session = kernel.call(read)
+        if session.process is not None:
+            process = ProcessId.parse(session.process)
+            output = [p.text for p in self.terminal.lines(all=True) if p.source == process]
+            session = replace(session, output=output)
+        return session
+
+    def kill_script_session(self, session_id: str) -> bool:
+        """Stop a session's script process (KillProcess); False when it had already ended."""
+        session = self.script_session(session_id)
+        if session.process is None or not session.active:
+            return False
+        return self.kill(session.process)
+
+
+@dataclass(frozen=True)
+class ScriptSession:
+    """A script run started through the terminal: `output` is what its process printed."""
+
+    id: str
+    script: str
+    args: str
+    process: str | None
+    active: bool
+    answer: str | None
+    error: str | None
+    output: list[str] = field(default_factory=list)
+
+
+class ScriptRunError(Exception):
+    """The node cannot run the script (unknown name, or no terminal); the message says why."""
 
 
 class Emulator:

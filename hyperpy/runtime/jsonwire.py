@@ -6,6 +6,16 @@ serde_json writes compact JSON (no spaces), raw UTF-8 (no `\\uXXXX` for non-ASCI
 escapes as Python's encoder, `null` for NaN and infinities, and floats in ryu's shortest form
 (`1e20`, `1e-7`, `0.00001`, `100.0`), which differs from Python's `repr` (`1e+20`, `1e-07`, `1e-05`).
 Values without floats take the C-accelerated `json.dumps` path, so the common case costs nothing extra.
+
+This is the only serde_json writer in hyperpy: the runtime's answers, the node's runtime-module bodies
+(`node/modules/wire.encode_json`), the kernel's capability params and command bodies
+(`node/kernel_json`) and the bodies kit posts to the node's control surface (`package/control_wire`) all
+call it, so a float, a non-ASCII string or a key order reads the same wherever it crosses the wire.
+
+Key order: serde_json writes a Rust *struct* in field order and a `serde_json::Value` object (a
+`BTreeMap` without the `preserve_order` feature, as in Hyperdrive and kit) with its keys sorted by
+bytes. `sort_keys=True` is the second form: capability params (`json!({...}).to_string()`) and the
+bodies kit builds with `json!`. UTF-8 byte order is code point order, which is how Python sorts `str`.
 """
 
 from __future__ import annotations
@@ -26,29 +36,29 @@ _C_ENCODER = (
 )
 
 
-def dumps(value: Any, *, has_float: bool = True) -> bytes:
+def dumps(value: Any, *, has_float: bool = True, sort_keys: bool = False) -> bytes:
     """Encode a JSON-able value (dict/list/str/int/float/bool/None) the way serde_json does.
 
     `has_float=False` is a promise from the caller (the codec knows it from the type hints) that the
     value contains no float, which allows the fast path without scanning the value first.
+    `sort_keys=True` writes objects as a `serde_json::Value` does (keys sorted; see the module doc).
     """
-    if not has_float:
+    if not has_float and not sort_keys:
         if _C_ENCODER is not None:
             return "".join(_C_ENCODER(value, 0)).encode("utf-8")
         return _COMPACT.encode(value).encode("utf-8")
-    parts: list[str] = []
-    _write(value, parts)
-    return "".join(parts).encode("utf-8")
+    return dumps_str(value, sort_keys=sort_keys).encode("utf-8")
 
 
-def dumps_str(value: Any) -> str:
-    """Like `dumps` but returns text (for metadata fields, which the WIT types as strings)."""
+def dumps_str(value: Any, *, sort_keys: bool = False) -> str:
+    """Like `dumps` but returns text (metadata fields and capability params, which the WIT types as
+    strings)."""
     parts: list[str] = []
-    _write(value, parts)
+    _write(value, parts, sort_keys)
     return "".join(parts)
 
 
-def _write(value: Any, out: list[str]) -> None:
+def _write(value: Any, out: list[str], sort_keys: bool = False) -> None:
     # bool before int: bool is an int subclass.
     if value is None:
         out.append("null")
@@ -65,23 +75,28 @@ def _write(value: Any, out: list[str]) -> None:
     elif isinstance(value, dict):
         out.append("{")
         first = True
-        for key, item in value.items():
+        items = ((_key_text(key), item) for key, item in value.items())
+        for key, item in sorted(items, key=_first) if sort_keys else items:
             if not first:
                 out.append(",")
             first = False
-            out.append(_encode_str(_key_text(key)))
+            out.append(_encode_str(key))
             out.append(":")
-            _write(item, out)
+            _write(item, out, sort_keys)
         out.append("}")
     elif isinstance(value, list | tuple):
         out.append("[")
         for index, item in enumerate(value):
             if index:
                 out.append(",")
-            _write(item, out)
+            _write(item, out, sort_keys)
         out.append("]")
     else:
         raise TypeError(f"value of type {type(value).__name__} is not JSON-serialisable: {value!r}")
+
+
+def _first(pair: tuple[str, Any]) -> str:
+    return pair[0]
 
 
 def _key_text(key: Any) -> str:

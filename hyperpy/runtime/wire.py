@@ -79,6 +79,39 @@ def decode_args(handler: HandlerSpec, payload: Any, *, http: bool = False) -> di
     }
 
 
+STRING_ARGS_METADATA = "hyperpy:string-args"
+"""Request metadata of a call whose arguments are all strings, to be converted by the handler's type
+hints (`/v1/cast` of a handler: tools pass arguments as text, as Hayride's cast record does)."""
+
+
+def decode_string_args(handler: HandlerSpec, payload: Any) -> dict[str, Any]:
+    """Typed arguments from a list of strings: a string that its parameter's type accepts as it is
+    (a `str` parameter) is taken as it is, any other is read as JSON first (`"5"` for an int,
+    `'{"a": 1}'` for a dataclass)."""
+    params = handler.call_params
+    required = sum(1 for p in params if not p.has_default)
+    if not isinstance(payload, list) or not all(isinstance(item, str) for item in payload):
+        raise CodecError("args", "a list of strings", payload)
+    if not required <= len(payload) <= len(params):
+        count = str(len(params)) if required == len(params) else f"{required} to {len(params)}"
+        raise CodecError("args", f"{count} arguments", payload)
+    arguments = {}
+    for index, (param, text) in enumerate(zip(params, payload, strict=False)):
+        codec = codec_for(param.annotation)
+        where = f"args[{index}] ({param.name})"
+        try:
+            arguments[param.name] = codec.decode(text, where)
+            continue
+        except CodecError:
+            pass
+        try:
+            value = json.loads(text)
+        except ValueError:
+            raise CodecError(where, f"{codec.describe} (as JSON text)", text) from None
+        arguments[param.name] = codec.decode(value, where)
+    return arguments
+
+
 def _accepts_null(hint: Any) -> bool:
     try:
         codec_for(hint).decode(None, "")

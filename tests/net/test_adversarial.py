@@ -161,7 +161,7 @@ def test_spoofed_source_closes_the_connection(victim: tuple[Node, Node], pki: Di
     assert "a.dev: spoof" not in node.terminal.text(all=True)
 
 
-def test_garbage_and_replayed_frames_after_the_handshake(victim: tuple[Node, Node], pki: DirectoryPki) -> None:
+def test_garbage_and_replayed_frames(victim: tuple[Node, Node], pki: DirectoryPki) -> None:
     honest, node = victim
     mallory = register_mallory(pki)
     target = pki.lookup(node.name)

@@ -62,10 +62,10 @@ from hyperpy.node.modules.http_wire import (
     HttpResponse,
 )
 from hyperpy.node.modules.wire import Tagged, WireError, decode_json, encode_json, validate
+from hyperpy.node.well_known import HOMEPAGE_PROCESS_ID as HOMEPAGE
 from hyperpy.node.wit_types import Address, LazyLoadBlob, Message_Response, ProcessId
-from hyperpy.package.names import is_name_safe, is_publisher_safe
+from hyperpy.package.names import is_hypermap_safe
 
-HOMEPAGE = ProcessId("homepage", "homepage", "sys")
 TIMEOUT_HEADER = "x-hyperware-http-server-timeout"
 MAX_REQUEST_BYTES = 256 * 1024 * 1024
 _TOKEN_CHARS = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
@@ -97,14 +97,6 @@ def format_path_with_process(process: ProcessId, path: str) -> str:
     if path.startswith("/"):
         return f"/{process}{normalize_path(path)}"
     return f"/{process}/{normalize_path(path)}"
-
-
-def is_hypermap_safe(process: ProcessId) -> bool:
-    return (
-        is_name_safe(process.process_name)
-        and is_name_safe(process.package_name)
-        and is_publisher_safe(process.publisher_node)
-    )
 
 
 def _valid_header(name: str, value: str) -> bool:

@@ -27,6 +27,7 @@ from hyperpy.node.modules.base import ModuleBase, request_of, wants_reply
 from hyperpy.node.persistence import atomic_write
 from hyperpy.node.well_known import STATE_PROCESS_ID
 from hyperpy.node.wit_types import LazyLoadBlob, ProcessId
+from hyperpy.runtime import jsonwire
 
 OCTET_STREAM = "application/octet-stream"
 
@@ -40,7 +41,7 @@ class StateError(Exception):
         self.fields = fields
 
     def body(self) -> bytes:
-        return json.dumps({"Err": {self.variant: self.fields}}).encode()
+        return jsonwire.dumps({"Err": {self.variant: self.fields}})
 
 
 def state_path(home: Path, process: ProcessId) -> Path:

@@ -68,7 +68,7 @@ from hyperpy.node.net.wire import (
     decode_kernel_message,
     encode_kernel_message,
 )
-from hyperpy.node.well_known import NET_PROCESS_ID, is_hypermap_safe
+from hyperpy.node.well_known import NET_PROCESS_ID
 from hyperpy.node.wit_types import (
     Address,
     Capability,
@@ -77,6 +77,7 @@ from hyperpy.node.wit_types import (
     Request,
     SendErrorKind,
 )
+from hyperpy.package.names import is_hypermap_safe
 
 if TYPE_CHECKING:
     from hyperpy.node.kernel import Kernel

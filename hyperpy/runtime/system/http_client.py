@@ -6,9 +6,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from hyperpy.runtime import well_known
 from hyperpy.runtime.system import ModuleError, module_request
 
-__hyperpy_process__ = "http-client:distro:sys"
+__hyperpy_process__ = well_known.HTTP_CLIENT
 PROCESS = __hyperpy_process__
 
 

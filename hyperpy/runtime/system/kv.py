@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from hyperpy.runtime import jsonwire
+from hyperpy.runtime import jsonwire, well_known
 from hyperpy.runtime.codec import codec_for, encode_untyped
 from hyperpy.runtime.system import ModuleError, PackageDatabase, tag_of
 
-__hyperpy_process__ = "kv:distro:sys"
+__hyperpy_process__ = well_known.KV
 PROCESS = __hyperpy_process__
 
 

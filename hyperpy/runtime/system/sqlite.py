@@ -13,11 +13,11 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from hyperpy.runtime import jsonwire
+from hyperpy.runtime import jsonwire, well_known
 from hyperpy.runtime.codec import json_has_float
 from hyperpy.runtime.system import ModuleError, PackageDatabase
 
-__hyperpy_process__ = "sqlite:distro:sys"
+__hyperpy_process__ = well_known.SQLITE
 PROCESS = __hyperpy_process__
 
 

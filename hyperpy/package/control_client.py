@@ -19,7 +19,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from hyperpy.node.control.wire import (
+from hyperpy.package.archive import PackageZip, PackageZipError, sha256_bytes
+from hyperpy.package.control_wire import (
     APP_STORE_PROCESS,
     KIT_EXPECTS_RESPONSE,
     RPC_PATH,
@@ -33,7 +34,6 @@ from hyperpy.node.control.wire import (
     make_rpc_message,
     new_package_body,
 )
-from hyperpy.package.archive import PackageZip, PackageZipError, sha256_bytes
 from hyperpy.package.manifest import ManifestError, parse_manifest
 from hyperpy.package.metadata import MetadataError, parse_metadata
 

@@ -1,6 +1,6 @@
 """`hyperpy inject`, `hyperpy start-package` and `hyperpy run`: the node's commands.
 
-inject and start-package are thin shells over `hyperpy.node.control.client`, which speaks kit's rpc
+inject and start-package are thin shells over `hyperpy.package.control_client`, which speaks kit's rpc
 protocol, so they work against the local node and against a real Hyperdrive alike. Errors are printed
 as one sentence with the fix, never as a traceback.
 """
@@ -8,6 +8,7 @@ as one sentence with the fix, never as a traceback.
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from hyperpy.node.control.client import (
+from hyperpy.node.control.console import ConsoleStream, VerbosityKeys
+from hyperpy.package.control_client import (
     DEFAULT_URL,
     ControlError,
     InjectResult,
@@ -24,8 +26,7 @@ from hyperpy.node.control.client import (
     prepare_upload,
     start_package,
 )
-from hyperpy.node.control.console import ConsoleStream, VerbosityKeys
-from hyperpy.node.control.wire import KIT_EXPECTS_RESPONSE
+from hyperpy.package.control_wire import KIT_EXPECTS_RESPONSE
 
 if TYPE_CHECKING:
     from hyperpy.node import Node
@@ -260,6 +261,21 @@ def _split_names(text: str | None) -> tuple[str, ...]:
     return tuple(dotted(name.strip()) for name in (text or "").split(",") if name.strip())
 
 
+def _serve_commands(node: Node, keys: VerbosityKeys, stream: ConsoleStream, port: int) -> None:
+    """Take terminal command lines until Ctrl-C: at a prompt on a TTY, else from piped stdin."""
+    from hyperpy.node.control.command_line import read_piped_lines, run_prompt
+
+    ready = f"node {node.name} ready on http://localhost:{port}"
+    if sys.stdin is not None and sys.stdin.isatty():
+        stream.info(f"{ready} (type a command such as `top`; Ctrl-V: verbosity, Ctrl-C or Ctrl-D to stop)")
+        run_prompt(node.name, node.home, node.terminal_command, lambda: keys.handle("\x16"), stream)
+        return
+    stream.info(f"{ready} (Ctrl-C to stop; reading commands from stdin)")
+    if sys.stdin is not None:
+        read_piped_lines(node.terminal_command, stream)
+    _wait_for_interrupt()
+
+
 @click.command("run")
 @click.argument("sources", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("--port", "-p", type=int, default=8080, show_default=True, help="HTTP port of the node.")
@@ -338,13 +354,15 @@ def run_command(
     verbosity: int,
 ) -> None:
     """Boot a local node, install SOURCES (project dirs or zips; default: the project in the current
-    directory, if it has a [tool.hyperpy] table) and stream its terminal until Ctrl-C.
+    directory, if it has a [tool.hyperpy] table) and run its terminal until Ctrl-C.
 
     Project directories are built first (component mode) or imported natively (--native). The node
     serves kit's rpc endpoint, so `hyperpy inject`, `hyperpy start-package` and kit work against it.
     Nodes started by `hyperpy run` on this machine reach each other over real TCP/WebSocket
     connections (docs/node.md, "Nodes on a network").
-    In a terminal, press v (or Ctrl-V) to cycle the verbosity 0-3 while it runs.
+    Type terminal commands as on Hyperdrive (`m our@proc:pkg:pub '{"json": 1}'`, `hi`, `top`, `cat`,
+    `alias`, a package's `script:pkg:publisher args`); piped stdin is read line by line. In a
+    terminal, Ctrl-V cycles the verbosity 0-3.
     """
     from rich.console import Console
 
@@ -413,10 +431,9 @@ def run_command(
                 "through routers " + ", ".join(identity.routers)
             )
             stream.info(f"node {name}: networking {reach}; PKI {pki_location(net)}")
-        hint = ", v: verbosity" if keys.start() else ""
-        for index, name in enumerate(names):
-            stream.info(f"node {name} ready on http://localhost:{port + index} (Ctrl-C to stop{hint})")
-        _wait_for_interrupt()
+        for index, name in enumerate(names[1:], start=1):
+            stream.info(f"node {name} ready on http://localhost:{port + index} (commands go to {names[0]})")
+        _serve_commands(booted[0], keys, stream, port)
         stream.info("stopping the node" if len(names) == 1 else "stopping the nodes", style="yellow")
     except (InstallError, OSError, PkiError, ValueError) as error:
         raise click.ClickException(str(error)) from None
