@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import json
 import random
 import shutil
 import tempfile
@@ -76,7 +75,7 @@ class InjectResponse:
     capabilities: list[Capability]
 
     def json(self) -> Any:
-        return json.loads(self.body)
+        return jsonwire.loads(self.body)
 
     def text(self) -> str:
         return self.body.decode()

@@ -15,13 +15,13 @@ given params).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from hyperpy.node.kernel_json import serde_json_text
 from hyperpy.node.well_known import MESSAGING_PARAMS, network_cap
 from hyperpy.node.wit_types import Address, Capability, ProcessId
+from hyperpy.runtime import jsonwire
 
 SCRIPTS_FILE = "scripts.json"
 
@@ -67,7 +67,7 @@ def parse_scripts_json(data: bytes) -> dict[str, ScriptEntry]:
     """Every entry of a `scripts.json` file; raise ScriptError(INVALID_SCRIPTS_MANIFEST) when the file
     does not deserialize as `HashMap<String, DotScriptsEntry>`."""
     try:
-        value = json.loads(data)
+        value = jsonwire.loads(data)
     except (ValueError, UnicodeDecodeError):
         raise ScriptError(INVALID_SCRIPTS_MANIFEST) from None
     if not isinstance(value, dict):
