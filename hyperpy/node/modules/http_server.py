@@ -28,7 +28,6 @@ Other node parts add routes to the same server with `add_system_route` (e.g. the
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 import socket
 from collections.abc import Awaitable, Callable
@@ -65,6 +64,7 @@ from hyperpy.node.modules.wire import Tagged, WireError, decode_json, encode_jso
 from hyperpy.node.well_known import HOMEPAGE_PROCESS_ID as HOMEPAGE
 from hyperpy.node.wit_types import Address, LazyLoadBlob, Message_Response, ProcessId
 from hyperpy.package.names import is_hypermap_safe
+from hyperpy.runtime import jsonwire
 
 TIMEOUT_HEADER = "x-hyperware-http-server-timeout"
 MAX_REQUEST_BYTES = 256 * 1024 * 1024
@@ -339,7 +339,7 @@ class HttpServerModule(ModuleBase):
         if request.method != "POST":
             return web.Response(status=405)
         try:
-            info = json.loads(await request.read())
+            info = jsonwire.loads(await request.read())
             subdomain = info.get("subdomain") if isinstance(info, dict) else None
             if (
                 not isinstance(info, dict)
