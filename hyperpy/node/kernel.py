@@ -751,16 +751,16 @@ class Kernel:
             return
         self._network.send(km, self)
 
-    def network_error(self, km: KernelMessage, kind: SendErrorKind) -> None:
-        """The network could not deliver `km` (called on this kernel's loop)."""
-        self._soon(self._deliver_network_error, km, kind)
+    def network_error(self, km: KernelMessage, kind: SendErrorKind, reason: str | None = None) -> None:
+        """The network could not deliver `km` (from any thread); `reason` explains it to an injector."""
+        self._soon(self._deliver_network_error, km, kind, reason)
 
-    def _deliver_network_error(self, km: KernelMessage, kind: SendErrorKind) -> None:
+    def _deliver_network_error(self, km: KernelMessage, kind: SendErrorKind, reason: str | None) -> None:
         error = SendError(kind, km.target, km.message, km.lazy_load_blob)
         injection = self._injections.get(km.id)
         if injection is not None and injection.address == km.source:
             self._resolve_injection(
-                km.id, InjectionOutcome(error=error, reason=f"{km.target.node} is offline")
+                km.id, InjectionOutcome(error=error, reason=reason or f"{km.target.node} is offline")
             )
             return
         entry = self._entries.get(km.source.process)
@@ -1255,6 +1255,11 @@ class KernelServices:
 
     def printout(self, source: ProcessId, verbosity: int, text: str) -> None:
         self._kernel.terminal.print(verbosity, source, text)
+
+    @property
+    def network_link(self) -> NetworkLink | None:
+        """How this node reaches others (net:distro:sys asks a real transport for peers and PKI)."""
+        return self._kernel._network
 
 
 def _cap_dict(caps: list[Capability]) -> dict[CapKey, Capability]:

@@ -29,6 +29,7 @@ from hyperpy.node.install import (
 from hyperpy.node.kernel import Kernel, KernelStopped, ProcessStatus
 from hyperpy.node.kernel_json import on_exit_to_json
 from hyperpy.node.modules.state import StateModule, read_state
+from hyperpy.node.net.transport import NetConfig, NetTransport
 from hyperpy.node.network import Network
 from hyperpy.node.runner_factory import RunnerContext
 from hyperpy.node.runners.compile_cache_dir import default_cache_dir
@@ -141,6 +142,7 @@ class Node:
         verbosity: int = 0,
         modules: ModuleSource | None = None,
         network: Network | None = None,
+        net: NetConfig | None = None,
         restart_delay_scale: float = 1.0,
         echo_stdout: bool = False,
         cache_dir: str | Path | None = None,
@@ -156,7 +158,11 @@ class Node:
             Path(tempfile.mkdtemp(prefix=f"hyperpy-{name}-")) if home is None else Path(home).resolve()
         )
         self.terminal = Terminal(name, verbosity)
+        if network is not None and net is not None:
+            raise ValueError("give a node either network= (in-memory, one process) or net= (real sockets)")
         self.network = network or Network()
+        self._net = net
+        self._transport: NetTransport | None = None
         self._modules = modules
         self._http_port = http_port
         self._restart_delay_scale = restart_delay_scale
@@ -212,34 +218,53 @@ class Node:
                 return self
             for directory in ("vfs", "kernel", "state"):
                 (self.home / directory).mkdir(parents=True, exist_ok=True)
+            transport = None
+            if self._net is not None:
+                from hyperpy.node.net.keys import load_key
+
+                transport = NetTransport(self.name, load_key(self.home), self._net, self.terminal)
             kernel = Kernel(
                 name=self.name,
                 home=self.home,
                 terminal=self.terminal,
                 modules=self._module_list(),
                 runner_context=self._runner_context,
-                network=self.network,
+                network=transport or self.network,
                 restart_delay_scale=self._restart_delay_scale,
             )
-            self.network.attach(kernel)
+            if transport is not None:
+                transport.start(kernel)
+            else:
+                self.network.attach(kernel)
             try:
                 kernel.start()
             except BaseException:
+                if transport is not None:
+                    transport.stop()
                 self.network.detach(kernel)
                 raise
             self._kernel = kernel
+            self._transport = transport
             return self
+
+    @property
+    def transport(self) -> NetTransport | None:
+        """The node's real network (started with `net=`), else None (in-memory `network`)."""
+        return self._transport
 
     def stop(self) -> None:
         """Shut down cleanly: processes stop, the process table is persisted, modules stop."""
         with self._lock:
             kernel, self._kernel = self._kernel, None
+            transport, self._transport = self._transport, None
             if kernel is None:
                 return
             try:
                 kernel.stop()
             finally:
                 self.network.detach(kernel)
+                if transport is not None:
+                    transport.stop()
 
     def restart(self) -> None:
         """Stop and boot again on the same home; persisted processes come back."""
