@@ -2,9 +2,9 @@
 
 Why: kit's rpc endpoint can only message processes; a developer (or a tool such as an editor plugin)
 also wants to see what runs and stop what misbehaves, as Hayride's `status` / `kill` do. The routes
-are local-only like the rpc endpoint, refuse what a web page could send (a foreign `Origin` or `Host`,
-a body that is not JSON: `hyperpy.node.control.guard`), and live under `/hyperpy/api/`, a prefix no process can bind
-(process bindings are always prefixed with their `process:package:publisher` id).
+are local-only like the rpc endpoint, refuse what a web page could send (a foreign `Origin` or
+`Host`, a body that is not JSON: `hyperpy.node.control.guard`), and live under `/hyperpy/api/`, a
+prefix no process can bind (process bindings are always prefixed with their `process:package:publisher` id).
 
     GET  /hyperpy/api/processes          {"processes": [ProcessInfo, ...]}
     GET  /hyperpy/api/process?id=P       ProcessInfo, or 404
