@@ -131,6 +131,8 @@ _SIGNATURE_RE = re.compile(r"^(?P<function>.+)-signature-(?P<kind>local|remote|h
 # hyperpy's comment before a field whose JSON form WIT cannot say: `// json: map<string, s64>` above
 # `counts: list<tuple<string, s64>>` means the wire carries an object (see `model.MapType`).
 JSON_FORM_PREFIX = "json:"
+# hyperpy's comment on an HTTP signature whose handler answers with a raw HTTP response, not JSON.
+RAW_RESPONSE_COMMENT = "returns: raw HTTP response"
 _URL_PARAM_RE = re.compile(
     r"^(?P<source>path|query|header):\s*(?P<key>\S+)\s*->\s*(?P<name>%?[a-z][a-z0-9-]*)\s*:\s*(?P<type>.+)$"
 )
@@ -608,7 +610,15 @@ def _signature_from_record(record: RecordDef, token: Token, filename: str) -> Si
             http = _HTTP_COMMENT_RE.match(comment)
             if http:
                 method, path = http.group("method").upper(), http.group("path")
-    generated = ("Function signature for:", "HTTP:", "args:", "json fmt:", JSON_FORM_PREFIX)
+    raw_response = any(comment.startswith(RAW_RESPONSE_COMMENT) for comment in comments)
+    generated = (
+        "Function signature for:",
+        "HTTP:",
+        "args:",
+        "json fmt:",
+        JSON_FORM_PREFIX,
+        RAW_RESPONSE_COMMENT,
+    )
     docs = [
         comment
         for comment in comments
@@ -624,6 +634,7 @@ def _signature_from_record(record: RecordDef, token: Token, filename: str) -> Si
         args_named=named,
         docs=docs + list(token.docs),
         url_params=url_params,
+        raw_response=raw_response,
     )
 
 

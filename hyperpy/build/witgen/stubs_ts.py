@@ -172,6 +172,7 @@ class _HttpFunction:
     data_type: str
     data_value: str
     unwrap: bool
+    raw: bool
     result_type: str
     full_type: str
     method: str
@@ -212,7 +213,7 @@ class _HttpFunction:
         """The `apiRequest(...)` arguments after the type parameters."""
         return (
             f"({self.path_expression()}, {json.dumps(self.method)}, {data}, {str(self.unwrap).lower()}, "
-            f"{self.mapping('query')}, {self.mapping('header')})"
+            f"{self.mapping('query')}, {self.mapping('header')}, {str(self.raw).lower()})"
         )
 
 
@@ -242,7 +243,10 @@ def _http_function(types: _TsTypes, signature: Signature) -> _HttpFunction:
         data_type=data_type,
         data_value=data_value,
         unwrap=isinstance(returning, ResultType),
-        result_type=types.ts(returning.ok if isinstance(returning, ResultType) else returning),
+        raw=signature.raw_response,
+        result_type="Response"
+        if signature.raw_response
+        else types.ts(returning.ok if isinstance(returning, ResultType) else returning),
         full_type=types.ts(returning),
         method=(signature.http_method or "POST").upper(),
         path=signature.http_path or "/api",
@@ -318,6 +322,7 @@ async function apiRequest<T, R>(
   unwrap: boolean,
   query: Record<string, unknown> = {},
   headers: Record<string, unknown> = {},
+  raw = false,
 ): Promise<R> {
   const sent: Record<string, string> = { 'Content-Type': 'application/json' };
   for (const [name, value] of Object.entries(headers)) {
@@ -333,6 +338,7 @@ async function apiRequest<T, R>(
     const text = await response.text().catch(() => '');
     throw new ApiError(`HTTP request failed with status: ${response.status}`, text, response.status);
   }
+  if (raw) return response as unknown as R; // a handler answering with HTML, a file, ...: not JSON
   const json = await response.json();
   return unwrap ? parseResponse<R>(json) : (json as R);
 }
@@ -416,8 +422,9 @@ function queryString(query) {
  * @param {boolean} unwrap
  * @param {Record<string, unknown>} [query]
  * @param {Record<string, unknown>} [headers]
+ * @param {boolean} [raw] the handler answers with a raw HTTP response (HTML, a file): return it as is
  */
-async function apiRequest(path, method, data, unwrap, query = {}, headers = {}) {
+async function apiRequest(path, method, data, unwrap, query = {}, headers = {}, raw = false) {
   /** @type {Record<string, string>} */
   const sent = { 'Content-Type': 'application/json' };
   for (const [name, value] of Object.entries(headers)) {
@@ -434,6 +441,7 @@ async function apiRequest(path, method, data, unwrap, query = {}, headers = {}) 
     const text = await response.text().catch(() => '');
     throw new ApiError(`HTTP request failed with status: ${response.status}`, text, response.status);
   }
+  if (raw) return response;
   const json = await response.json();
   return unwrap ? parseResponse(json) : json;
 }

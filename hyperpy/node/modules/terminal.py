@@ -46,7 +46,7 @@ from hyperpy.node.scripts import (
     NO_SCRIPT_IN_MANIFEST,
     NO_SCRIPTS_MANIFEST,
     SCRIPTS_FILE,
-    ScriptEntry,
+    DotScriptsEntry,
     ScriptError,
     granted_caps,
     parse_scripts_json,
@@ -327,7 +327,7 @@ class TerminalModule(ModuleBase):
     def _own_capabilities(self) -> list[Capability]:
         return self.node.capabilities(self.process_id)
 
-    async def _entry(self, script: ProcessId, package: str) -> ScriptEntry:
+    async def _entry(self, script: ProcessId, package: str) -> DotScriptsEntry:
         data = await self._vfs_read(f"/{package}/pkg/{SCRIPTS_FILE}")
         if data is None:
             raise ScriptError(NO_SCRIPTS_MANIFEST)
