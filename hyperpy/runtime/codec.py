@@ -34,6 +34,7 @@ import typing
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from hyperpy.runtime import jsonwire
 from hyperpy.runtime.errors import CodecError
 from hyperpy.runtime.types import Address, ProcessId
 
@@ -200,14 +201,9 @@ def serde_value_order(value: Any) -> Any:
     return value
 
 
-def _key_text(key: Any) -> Any:
-    if isinstance(key, str):
-        return key
-    if isinstance(key, bool):
-        return "true" if key else "false"
-    if isinstance(key, int):
-        return str(key)
-    return repr(key)  # not JSON; the encoder reports it
+def _key_text(key: Any) -> str:
+    # the key as serde_json writes it (integers as decimal text); jsonwire reports keys JSON cannot have
+    return key if isinstance(key, str) else jsonwire.dumps_str(key)
 
 
 def _any_decode(value: Any, path: str) -> Any:

@@ -19,18 +19,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser import chromium
 from click.testing import CliRunner
 
 from hyperpy.cli import main
 from tests.stubs.conftest import FIXTURES
 
-playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-
 pytestmark = pytest.mark.hyperpy_modes("native", "component")
 
 PROCESS = "clients:clients:template.os"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
 @pytest.fixture(scope="module")
@@ -45,16 +42,7 @@ def clients_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.fixture(scope="module")
-def browser() -> Any:
-    if CHROMIUM is None:
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    with playwright_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+browser = pytest.fixture(scope="module", name="browser")(chromium)
 
 
 def _open_page(browser: Any, url: str) -> Any:
