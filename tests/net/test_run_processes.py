@@ -172,3 +172,27 @@ def test_two_run_processes_chat_and_survive_a_kill(nodes: list[RunNode], mode: s
         ("fake.dev", "welcome back"),
         ("fake2.dev", "glad to be back"),
     ]
+
+
+def test_nodes_on_two_machines_meet_through_one_flag(tmp_path: Path) -> None:
+    """Two "machines": separate PKI directories (networks), separate loopback addresses (127.0.0.1
+    and 127.0.0.2). The second node names the first node's WebSocket port with `--join`; then both
+    reach each other (the `--ip` is needed only because both machines are this host's loopback)."""
+    one = RunNode("one.dev", tmp_path / "one", free_port(), f"m1-{os.getpid()}")
+    one.start()
+    try:
+        networking = next(line for line in one.seen if "node one.dev: networking" in line)
+        ws = networking.split("ws ")[1].split(";")[0]
+        two = RunNode(
+            "two.dev", tmp_path / "two", free_port(), f"m2-{os.getpid()}", "--ip", "127.0.0.2", "--join", ws
+        )
+        two.start()
+        try:
+            assert any("joined http://127.0.0.1:" in line for line in two.seen), two.seen
+            assert inject(one.url, "net:distro:sys", "hello two", node="two.dev").body_text() == "ack"
+            assert inject(two.url, "net:distro:sys", "hello one", node="one.dev").body_text() == "ack"
+            two.wait_for("one.dev: hello two", timeout=30)
+        finally:
+            two.stop()
+    finally:
+        one.stop()

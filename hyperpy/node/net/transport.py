@@ -58,7 +58,7 @@ from hyperpy.node.net.connection import (
     respond,
 )
 from hyperpy.node.net.keys import public_key_hex
-from hyperpy.node.net.pki import Identity, Pki
+from hyperpy.node.net.pki import Identity, Pki, PkiError
 from hyperpy.node.net.wire import (
     MESSAGE_MAX_SIZE,
     PROTOCOL_VERSION,
@@ -77,7 +77,7 @@ from hyperpy.node.wit_types import (
     Request,
     SendErrorKind,
 )
-from hyperpy.package.names import is_hypermap_safe
+from hyperpy.package.names import is_hypermap_safe, is_publisher_safe
 
 if TYPE_CHECKING:
     from hyperpy.node.kernel import Kernel
@@ -87,6 +87,7 @@ IDLE_TIMEOUT = 1800.0
 KEEPALIVE_INTERVAL = 30.0
 ROUTER_RETRY_INTERVAL = 4.0
 WS_MAX_FRAME = 65535 + 64
+PKI_PATH = "/hyperpy/pki"  # served on the WebSocket port for nodes on other machines (`JoinedPki`)
 _CONNECTION_ERRORS = (ProtocolError, WireError, ConnectionError, OSError, asyncio.TimeoutError)
 
 
@@ -242,6 +243,8 @@ class NetTransport:
 
     async def _listen_ws(self, host: str, port: int) -> int:
         app = web.Application()
+        app.router.add_route("GET", PKI_PATH, self._serve_pki)
+        app.router.add_route("POST", PKI_PATH, self._register_pki)
         app.router.add_route("GET", "/{tail:.*}", self._accept_ws)
         runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await runner.setup()
@@ -647,6 +650,23 @@ class NetTransport:
         await socket.prepare(request)
         await self._accept(WsPipe(socket, f"ws {request.remote}"))
         return socket
+
+    async def _serve_pki(self, request: web.Request) -> web.StreamResponse:
+        """`GET /hyperpy/pki`: this machine's PKI entries, for nodes that joined us (`--join`)."""
+        return web.json_response([identity.to_json() for identity in self.config.pki.entries()])
+
+    async def _register_pki(self, request: web.Request) -> web.StreamResponse:
+        """`POST /hyperpy/pki`: a node on another machine publishes its entry (see `JoinedPki`)."""
+        try:
+            identity = Identity.from_json(await request.json())
+            if not is_publisher_safe(identity.name) or len(identity.key_bytes()) != 32:
+                raise PkiError(f"{identity.name!r}: a node name and a 0x-prefixed 32-byte key are required")
+        except (ValueError, PkiError) as error:
+            self._print(1, f"net: refused a PKI entry from {request.remote}: {error}")
+            return web.json_response({"error": str(error)}, status=400)
+        self.config.pki.publish(identity)
+        self._print(2, f"net: PKI entry for {identity.name} registered by {request.remote}")
+        return web.json_response({"ok": identity.name})
 
     async def _accept(self, pipe: Pipe) -> None:
         """`recv_connection`: a RoutingRequest (we may be a router), else the responder handshake.
