@@ -31,7 +31,7 @@ from hyperpy.node.kernel_json import on_exit_to_json
 from hyperpy.node.modules.state import StateModule, read_state
 from hyperpy.node.net.transport import NetConfig, NetTransport
 from hyperpy.node.network import Network
-from hyperpy.node.runner_factory import RunnerContext
+from hyperpy.node.runner_factory import RunnerContext, memory_limit_mb
 from hyperpy.node.runners.compile_cache_dir import default_cache_dir
 from hyperpy.node.runners.native import NativeModuleRef
 from hyperpy.node.terminal import Terminal
@@ -147,6 +147,7 @@ class Node:
         echo_stdout: bool = False,
         cache_dir: str | Path | None = None,
         http_port: int = 0,
+        process_memory_mb: int | None = None,
     ) -> None:
         if not is_publisher_safe(name):
             raise ValueError(
@@ -168,7 +169,9 @@ class Node:
         self._restart_delay_scale = restart_delay_scale
         # The compiled-component cache is content-addressed, so one per machine serves every node.
         self._runner_context = RunnerContext(
-            Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir(), echo_stdout
+            Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir(),
+            echo_stdout,
+            memory_limit_mb(process_memory_mb),
         )
         self._kernel: Kernel | None = None
         self._lock = threading.RLock()
