@@ -24,7 +24,8 @@ def test_chat_over_real_connections(hyperpy_nodes) -> None:  # type: ignore[no-u
     assert first.request_json(CHAT, {"Send": ["fake2.dev", "over tcp"]}) == {"Ok": 1}
     assert second.request_json(CHAT, {"Send": ["fake.dev", "and back"]}) == {"Ok": 2}
     history = first.request_json(CHAT, {"History": "fake2.dev"})
-    assert [(m["author"], m["text"]) for m in history] == [("fake.dev", "over tcp"), ("fake2.dev", "and back")]
+    expected = [("fake.dev", "over tcp"), ("fake2.dev", "and back")]
+    assert [(m["author"], m["text"]) for m in history] == expected
     peers = first.node.inject("net:distro:sys", msgpack.packb("GetPeers"), expects_response=5)
     assert peers is not None and [p[0] for p in msgpack.unpackb(peers.body)["Peers"]] == ["fake2.dev"]
 
