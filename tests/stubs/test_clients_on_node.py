@@ -80,6 +80,8 @@ def test_a_ui_page_calls_every_kind_of_handler_through_the_generated_client(
     assert results["search"] == {
         "ok": [{**item, "done": True}, {"id": 2, "name": "soap bar", "done": False, "tags": []}]
     }
+    assert results["search_default"] == {"ok": [{"id": 2, "name": "soap bar", "done": False, "tags": []}]}
+    assert results["search_one"] == {"ok": [{**item, "done": True}]}  # limit=1 reached the handler
     assert results["tagged"] == {"ok": [1]}  # a GET handler's plain parameter travels in the query string
     assert results["count"] == {"ok": 2}  # zero arguments: {"Count": null}
     assert results["whoami"] == {"ok": "token s3cret-42"}  # header parameter

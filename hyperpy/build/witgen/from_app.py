@@ -404,9 +404,9 @@ def _signature_record(
             if param.source in ("path", "query", "header"):
                 builder.where = f"handler {handler.name!r}, parameter {param.name!r}"
                 ident = _param_ident(builder, param.name)
-                lines.append(
-                    f"    // {param.source}: {param.key} -> {ident}: {builder.wit(param.annotation)}"
-                )
+                optional = "?" if param.has_default else ""
+                wit_type = builder.wit(param.annotation)
+                lines.append(f"    // {param.source}: {param.key} -> {ident}{optional}: {wit_type}")
     if kind == "http" and not has_json_return:
         lines.append(f"    // {RAW_RESPONSE_COMMENT}")
     fields = ["        target: " + ("string" if kind == "http" else "address")]

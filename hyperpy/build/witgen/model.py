@@ -148,6 +148,7 @@ class UrlParam:
     key: str
     name: str
     type: WitType
+    optional: bool = False  # the handler has a default (written `<name>?: <type>`): may be left out
 
 
 @dataclass

@@ -134,7 +134,7 @@ JSON_FORM_PREFIX = "json:"
 # hyperpy's comment on an HTTP signature whose handler answers with a raw HTTP response, not JSON.
 RAW_RESPONSE_COMMENT = "returns: raw HTTP response"
 _URL_PARAM_RE = re.compile(
-    r"^(?P<source>path|query|header):\s*(?P<key>\S+)\s*->\s*(?P<name>%?[a-z][a-z0-9-]*)\s*:\s*(?P<type>.+)$"
+    r"^(?P<source>path|query|header):\s*(?P<key>\S+)\s*->\s*(?P<name>%?[a-z][a-z0-9-]*)(?P<optional>\?)?\s*:\s*(?P<type>.+)$"
 )
 
 
@@ -602,7 +602,8 @@ def _signature_from_record(record: RecordDef, token: Token, filename: str) -> Si
             source = url.group("source")
             assert source in ("path", "query", "header")
             url_type = parse_type_text(url.group("type"), filename)
-            url_params.append(UrlParam(source, url.group("key"), _ident(url.group("name")), url_type))  # type: ignore[arg-type]
+            name, optional = _ident(url.group("name")), url.group("optional") is not None
+            url_params.append(UrlParam(source, url.group("key"), name, url_type, optional))  # type: ignore[arg-type]
     method: str | None = None
     path: str | None = None
     if handler_kind == "http":
