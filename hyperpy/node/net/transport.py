@@ -508,8 +508,9 @@ class NetTransport:
             return TcpPipe(reader, writer)
         session = aiohttp.ClientSession()
         try:
+            host = f"[{ip}]" if ":" in ip else ip
             socket = await session.ws_connect(
-                f"ws://{ip}:{port}", max_msg_size=WS_MAX_FRAME, autoping=True, autoclose=True
+                f"ws://{host}:{port}", max_msg_size=WS_MAX_FRAME, autoping=True, autoclose=True
             )
         except BaseException:
             await session.close()
