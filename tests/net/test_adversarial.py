@@ -72,7 +72,7 @@ def message_from(source: str, target: Node, body: bytes = b"spoof") -> bytes:
 @pytest.fixture
 def victim(make_node: NodeMaker) -> tuple[Node, Node]:
     """b.dev under attack, and a.dev, its honest peer."""
-    return make_node("a.dev"), make_node("b.dev", handshake_timeout=1.0)
+    return make_node("a.dev"), make_node("b.dev", handshake_timeout=1.0, stall_timeout=1.0)
 
 
 def assert_still_serving(honest: Node, victim: Node, refusal: str) -> None:
@@ -262,3 +262,20 @@ def test_a_peer_that_never_answers_the_handshake_is_offline(make_node: NodeMaker
         sender.terminal.wait_for("could not connect to silent.dev over tcp: timed out", timeout=5)
     finally:
         silent.close()
+
+
+def test_slow_peer_that_stalls_in_the_middle_of_a_frame(victim: tuple[Node, Node], pki: DirectoryPki) -> None:
+    honest, node = victim
+    mallory = register_mallory(pki)
+    target = pki.lookup(node.name)
+    assert target is not None
+
+    async def attack(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        pipe = TcpPipe(reader, writer)
+        await initiate(pipe, mallory, target)
+        writer.write(struct.pack(">I", 1000) + struct.pack(">H", 1016))  # a frame begins, then nothing
+        await writer.drain()
+        await until_closed(reader)
+
+    run_attack(node, attack)
+    assert_still_serving(honest, node, "ProtocolError: peer stalled for 1 s in the middle of a frame")
