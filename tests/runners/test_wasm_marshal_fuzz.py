@@ -19,6 +19,7 @@ import pytest
 import wasmtime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_wasm_marshal import round_trip  # tests/runners is on sys.path (rootdir import mode)
 from wasmtime import _ffi as ffi
 from wasmtime import component as wc
 from wasmtime.component import Record, Variant
@@ -75,6 +76,8 @@ def _strategy(plan: wasm_marshal.Plan) -> st.SearchStrategy[Any]:
             "s64": (-(2**63), 2**63 - 1),
         }[plan.what]
         return st.integers(low, high)
+    if isinstance(plan, wasm_marshal._Enum):
+        return st.sampled_from(sorted(plan.names))
     if isinstance(plan, wasm_marshal._String):
         return st.text(max_size=12)
     if isinstance(plan, wasm_marshal._Bytes):
@@ -88,8 +91,6 @@ def _strategy(plan: wasm_marshal.Plan) -> st.SearchStrategy[Any]:
         )
     if isinstance(plan, wasm_marshal._Tuple):
         return st.tuples(*[_strategy(element) for element in plan.elements])
-    if isinstance(plan, wasm_marshal._Enum):
-        return st.sampled_from(sorted(plan.names))
     if isinstance(plan, wasm_marshal._Cases):
         options = []
         for name, case in plan.cases:
@@ -160,15 +161,6 @@ def small_cache_plans(
     return wasm_marshal.imported_functions(component, engine, STANDARD_INTERFACE)
 
 
-def _lower_and_lift(plan: wasm_marshal.Plan, value: Any) -> Any:
-    slot = ffi.wasmtime_component_val_t()
-    plan.lower(value, slot)
-    try:
-        return plan.lift(slot)
-    finally:
-        ffi.wasmtime_component_val_delete(ctypes.byref(slot))
-
-
 def test_recurring_records_are_cached_and_the_cache_is_bounded(
     small_cache_plans: dict[str, wasm_marshal.FunctionPlan],
 ) -> None:
@@ -177,14 +169,14 @@ def test_recurring_records_are_cached_and_the_cache_is_bounded(
     cache = address_plan.cache
     for address in ADDRESSES:  # 7 distinct addresses through a cache of 3
         lowered = values.lower_address(address)
-        assert _lower_and_lift(address_plan, lowered) == lowered
+        assert round_trip(address_plan, lowered) == lowered
         assert len(cache) <= 3
     assert len(cache) == 3
     # the oldest were evicted; lowering them again is still right (and caches them again) ...
     for address in ADDRESSES:
         lowered = values.lower_address(address)
-        assert _lower_and_lift(address_plan, lowered) == lowered
-        assert values.lift_address(_lower_and_lift(address_plan, lowered)) == address
+        assert round_trip(address_plan, lowered) == lowered
+        assert values.lift_address(round_trip(address_plan, lowered)) == address
     assert len(cache) == 3
     # ... and a cached entry is a copy: the value it came from is not consulted again.
     recent = values.lower_address(ADDRESSES[-1])
@@ -207,7 +199,7 @@ def test_records_with_lists_are_not_cached_and_nested_addresses_are(
     capabilities = [Capability(address, f'{{"n": {i}}}') for i, address in enumerate(ADDRESSES)]
     for round_ in range(2):
         lowered = values.lower_capabilities(capabilities)
-        assert values.lift_capabilities(_lower_and_lift(capability_plan, lowered)) == capabilities, round_
+        assert values.lift_capabilities(round_trip(capability_plan, lowered)) == capabilities, round_
     element = capability_plan.element
     assert isinstance(element, wasm_marshal._Record) and element.cache is not None
     assert len(element.cache) == 3

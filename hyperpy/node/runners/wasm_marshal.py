@@ -247,20 +247,26 @@ _SCALARS: dict[type, Callable[[], Plan]] = {
 
 
 class _String(Plan):
+    """A string (and, as `_Enum`, an enum's case name): a byte vector after the kind byte."""
+
     classes = (str,)
+    kind, what = STRING, "string"
 
     def lift_at(self, address: int) -> str:
         kind, size, data = _VECTOR.unpack_from(_MEMORY, address)
-        if kind != STRING:
-            raise _wrong_kind(kind, "string")
+        if kind != self.kind:
+            raise _wrong_kind(kind, self.what)
         return _text(size, data)
 
-    def lower_at(self, value: Any, address: int) -> None:
+    def check(self, value: Any) -> None:
         if not isinstance(value, str):
             raise TypeError(f"expected str, got {type(value).__name__}")
+
+    def lower_at(self, value: Any, address: int) -> None:
+        self.check(value)
         encoded = value.encode("utf-8")
         _byte_vec_new(address + _PAYLOAD, len(encoded), encoded)  # one call: allocate and copy
-        _KIND.pack_into(_MEMORY, address, STRING)
+        _KIND.pack_into(_MEMORY, address, self.kind)
 
 
 class _Bytes(Plan):
@@ -361,7 +367,7 @@ LOWERED_CACHE_SIZE = 256  # distinct addresses/capabilities per record type a co
 
 def _keyer(plan: Plan) -> Callable[[Any], Any] | None:
     """The cache key of a value of `plan` when its lowered form depends on strings only, else None."""
-    if isinstance(plan, (_String, _Enum)):
+    if isinstance(plan, _String):  # and _Enum
         return lambda value: value if isinstance(value, str) else _no_key()
     if isinstance(plan, _Record):
         parts = [(name, _keyer(field)) for name, field in plan.fields]
@@ -475,24 +481,15 @@ class _Tuple(Plan):
             write(item, data + index * _VALUE_SIZE)
 
 
-class _Enum(Plan):
-    classes = (str,)
+class _Enum(_String):
+    kind, what = ENUM, "enum"
 
     def __init__(self, names: list[str]) -> None:
         self.names = frozenset(names)
 
-    def lift_at(self, address: int) -> str:
-        kind, size, data = _VECTOR.unpack_from(_MEMORY, address)
-        if kind != ENUM:
-            raise _wrong_kind(kind, "enum")
-        return _text(size, data)
-
-    def lower_at(self, value: Any, address: int) -> None:
+    def check(self, value: Any) -> None:
         if value not in self.names:
             raise TypeError(f"expected one of {sorted(self.names)}, got {value!r}")
-        encoded = value.encode("utf-8")
-        _byte_vec_new(address + _PAYLOAD, len(encoded), encoded)
-        _KIND.pack_into(_MEMORY, address, ENUM)
 
 
 def _boxed_template(plan: Plan | None) -> int:
