@@ -684,6 +684,8 @@ class NetTransport:
             identity = Identity.from_json(await request.json())
             if not is_publisher_safe(identity.name) or len(identity.key_bytes()) != 32:
                 raise PkiError(f"{identity.name!r}: a node name and a 0x-prefixed 32-byte key are required")
+            if identity.name == self.name:
+                raise PkiError(f"{self.name} is this node; only it publishes its own entry")
         except (ValueError, PkiError) as error:
             self._print(1, f"net: refused a PKI entry from {request.remote}: {error}")
             return web.json_response({"error": str(error)}, status=400)
