@@ -36,7 +36,7 @@ _SEGMENT = re.compile(r"^\{([A-Za-z_][A-Za-z0-9_]*)(:path)?\}$")
 
 @dataclass(slots=True)
 class HttpRequest:
-    """An HTTP request as the handler sees it (`hyperpy.http_request()`)."""
+    """An HTTP request as the handler sees it (`hyperpy.http_server.http_request()`)."""
 
     method: str
     path: str
