@@ -163,6 +163,11 @@ class NodeServices(Protocol):
         """Write a line to the node's terminal output (shown when `verbosity` ≤ the node's level)."""
         ...
 
+    @property
+    def network_link(self) -> object | None:
+        """The node's `NetworkLink` (in-memory `Network` or real `NetTransport`), for net:distro:sys."""
+        ...
+
 
 class RuntimeModule(Protocol):
     """A host-side runtime process such as `vfs:distro:sys`. Lives on the kernel's event loop."""

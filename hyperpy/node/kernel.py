@@ -34,6 +34,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, Protocol, TypeVar
 
+from hyperpy.node import placement
 from hyperpy.node.contracts import KernelMessage, RuntimeModule, SendErrorDelivery
 from hyperpy.node.kernel_json import (
     INITIALIZE_PROCESS_ERROR,
@@ -195,8 +196,10 @@ class Kernel:
         runner_context: RunnerContext,
         network: NetworkLink | None = None,
         restart_delay_scale: float = 1.0,
+        cpus: frozenset[int] | None = None,
     ) -> None:
         self.name = name
+        self.cpus = cpus  # the cores its threads are kept on (node/placement.py); None: anywhere
         self.home = home
         self.terminal = terminal
         self._modules = modules
@@ -240,6 +243,7 @@ class Kernel:
         ready = threading.Event()
 
         def main() -> None:
+            placement.pin_current_thread(self.cpus)  # threads the loop starts (executors) inherit it
             asyncio.set_event_loop(loop)
             self._loop_ident = threading.get_ident()
             loop.call_soon(ready.set)
@@ -751,16 +755,16 @@ class Kernel:
             return
         self._network.send(km, self)
 
-    def network_error(self, km: KernelMessage, kind: SendErrorKind) -> None:
-        """The network could not deliver `km` (called on this kernel's loop)."""
-        self._soon(self._deliver_network_error, km, kind)
+    def network_error(self, km: KernelMessage, kind: SendErrorKind, reason: str | None = None) -> None:
+        """The network could not deliver `km` (from any thread); `reason` explains it to an injector."""
+        self._soon(self._deliver_network_error, km, kind, reason)
 
-    def _deliver_network_error(self, km: KernelMessage, kind: SendErrorKind) -> None:
+    def _deliver_network_error(self, km: KernelMessage, kind: SendErrorKind, reason: str | None) -> None:
         error = SendError(kind, km.target, km.message, km.lazy_load_blob)
         injection = self._injections.get(km.id)
         if injection is not None and injection.address == km.source:
             self._resolve_injection(
-                km.id, InjectionOutcome(error=error, reason=f"{km.target.node} is offline")
+                km.id, InjectionOutcome(error=error, reason=reason or f"{km.target.node} is offline")
             )
             return
         entry = self._entries.get(km.source.process)
@@ -985,6 +989,7 @@ class Kernel:
             make_runner=lambda: make_runner(code, context, label),
             host=host,
             our=str(address),
+            cpus=self.cpus,
             on_started=lambda now: self._soon(backoff.started, now),
             on_exit=lambda outcome: self._soon(self._process_ended, entry.id, instance, outcome),
         )
@@ -1255,6 +1260,11 @@ class KernelServices:
 
     def printout(self, source: ProcessId, verbosity: int, text: str) -> None:
         self._kernel.terminal.print(verbosity, source, text)
+
+    @property
+    def network_link(self) -> NetworkLink | None:
+        """How this node reaches others (net:distro:sys asks a real transport for peers and PKI)."""
+        return self._kernel._network
 
 
 def _cap_dict(caps: list[Capability]) -> dict[CapKey, Capability]:

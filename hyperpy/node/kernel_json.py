@@ -12,7 +12,6 @@ Decoding raises `KernelJsonError` naming the field; the kernel turns that into t
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -255,7 +254,7 @@ KernelCommand = (
 def command_from_json(body: bytes) -> KernelCommand:
     """Parse a `KernelCommand` body (bytes of JSON); raise KernelJsonError naming what is wrong."""
     try:
-        value = json.loads(body)
+        value = jsonwire.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise KernelJsonError(f"not JSON: {exc}") from None
     if value == "Booted":

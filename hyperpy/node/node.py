@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import json
 import random
 import shutil
 import tempfile
@@ -20,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from hyperpy.node import placement
 from hyperpy.node.contracts import KernelMessage, RuntimeModule
 from hyperpy.node.install import (
     InstalledPackage,
@@ -30,7 +30,9 @@ from hyperpy.node.install import (
 from hyperpy.node.kernel import Kernel, KernelStopped, ProcessStatus
 from hyperpy.node.kernel_json import on_exit_to_json
 from hyperpy.node.modules.state import StateModule, read_state
+from hyperpy.node.net.transport import NetConfig, NetTransport
 from hyperpy.node.network import Network
+from hyperpy.node.placement import CpuSetting
 from hyperpy.node.runner_factory import RunnerContext
 from hyperpy.node.runners.compile_cache_dir import default_cache_dir
 from hyperpy.node.runners.native import NativeModuleRef
@@ -75,7 +77,7 @@ class InjectResponse:
     capabilities: list[Capability]
 
     def json(self) -> Any:
-        return json.loads(self.body)
+        return jsonwire.loads(self.body)
 
     def text(self) -> str:
         return self.body.decode()
@@ -142,10 +144,12 @@ class Node:
         verbosity: int = 0,
         modules: ModuleSource | None = None,
         network: Network | None = None,
+        net: NetConfig | None = None,
         restart_delay_scale: float = 1.0,
         echo_stdout: bool = False,
         cache_dir: str | Path | None = None,
         http_port: int = 0,
+        cpus: CpuSetting = None,
     ) -> None:
         if not is_publisher_safe(name):
             raise ValueError(
@@ -157,10 +161,16 @@ class Node:
             Path(tempfile.mkdtemp(prefix=f"hyperpy-{name}-")) if home is None else Path(home).resolve()
         )
         self.terminal = Terminal(name, verbosity)
+        if network is not None and net is not None:
+            raise ValueError("give a node either network= (in-memory, one process) or net= (real sockets)")
         self.network = network or Network()
+        self._net = net
+        self._transport: NetTransport | None = None
         self._modules = modules
         self._http_port = http_port
         self._restart_delay_scale = restart_delay_scale
+        # Which cores the node's threads run on (None: the scheduler decides); see node/placement.py.
+        self.cpus = placement.resolve(cpus)
         # The compiled-component cache is content-addressed, so one per machine serves every node.
         self._runner_context = RunnerContext(
             Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir(), echo_stdout
@@ -213,34 +223,54 @@ class Node:
                 return self
             for directory in ("vfs", "kernel", "state"):
                 (self.home / directory).mkdir(parents=True, exist_ok=True)
+            transport = None
+            if self._net is not None:
+                from hyperpy.node.net.keys import load_key
+
+                transport = NetTransport(self.name, load_key(self.home), self._net, self.terminal)
             kernel = Kernel(
                 name=self.name,
                 home=self.home,
                 terminal=self.terminal,
                 modules=self._module_list(),
                 runner_context=self._runner_context,
-                network=self.network,
+                network=transport or self.network,
                 restart_delay_scale=self._restart_delay_scale,
+                cpus=self.cpus,
             )
-            self.network.attach(kernel)
+            if transport is not None:
+                transport.start(kernel)
+            else:
+                self.network.attach(kernel)
             try:
                 kernel.start()
             except BaseException:
+                if transport is not None:
+                    transport.stop()
                 self.network.detach(kernel)
                 raise
             self._kernel = kernel
+            self._transport = transport
             return self
+
+    @property
+    def transport(self) -> NetTransport | None:
+        """The node's real network (started with `net=`), else None (in-memory `network`)."""
+        return self._transport
 
     def stop(self) -> None:
         """Shut down cleanly: processes stop, the process table is persisted, modules stop."""
         with self._lock:
             kernel, self._kernel = self._kernel, None
+            transport, self._transport = self._transport, None
             if kernel is None:
                 return
             try:
                 kernel.stop()
             finally:
                 self.network.detach(kernel)
+                if transport is not None:
+                    transport.stop()
 
     def restart(self) -> None:
         """Stop and boot again on the same home; persisted processes come back."""
@@ -465,12 +495,15 @@ class ScriptRunError(Exception):
 
 
 class Emulator:
-    """Several nodes in one Python process, joined by one `Network`."""
+    """Several nodes in one Python process, joined by one in-memory `Network`, or with
+    `real_network=True` by real TCP/WebSocket connections on loopback (each node listens on free
+    ports and publishes itself in a PKI directory under `root`, private to this emulator)."""
 
-    def __init__(self, root: str | Path | None = None) -> None:
+    def __init__(self, root: str | Path | None = None, *, real_network: bool = False) -> None:
         self._temporary_root = root is None
         self.root = Path(tempfile.mkdtemp(prefix="hyperpy-emulator-")) if root is None else Path(root)
         self.network = Network()
+        self.real_network = real_network
         self._nodes: dict[str, Node] = {}
 
     def __enter__(self) -> Emulator:
@@ -488,7 +521,13 @@ class Emulator:
         if name in self._nodes:
             raise ValueError(f"the emulator already has a node named {name!r}")
         options.setdefault("home", self.root / name)
-        node = Node(name, network=self.network, **options)
+        if self.real_network:
+            from hyperpy.node.net.pki import DirectoryPki
+
+            options.setdefault("net", NetConfig(DirectoryPki(self.root / "pki")))
+        else:
+            options.setdefault("network", self.network)
+        node = Node(name, **options)
         node.start()
         self._nodes[name] = node
         return node
@@ -503,6 +542,11 @@ class Emulator:
 
     def set_offline(self, name: str, offline: bool = True) -> None:
         """Take a node off the network (messages to/from it fail with Offline) or bring it back."""
+        if self.real_network:
+            transport = self.node(name).transport
+            if transport is not None:
+                transport.set_offline(offline)
+            return
         self.network.set_offline(name, offline)
 
     def close(self) -> None:

@@ -31,15 +31,23 @@ from hyperpy.node.kernel_json import (
     process_id_from_json,
 )
 from hyperpy.node.wit_types import Capability, OnExit, ProcessId
+from hyperpy.runtime import jsonwire
 
 TABLE_FORMAT_VERSION = 1
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` so that readers see the old or the new content, never a mix."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+def atomic_write(path: Path, data: bytes, *, make_parents: bool = True, mode: int | None = None) -> None:
+    """Replace `path` with `data` so that readers see the old or the new content, never a mix, and a
+    crash (kill -9, power loss after the fsyncs) leaves one of the two: temporary file in the same
+    directory, fsync, rename over `path`, fsync the directory. `make_parents=False` fails with
+    FileNotFoundError when the directory is missing (as a plain write would); `mode` sets the file's
+    permissions (the temporary file starts private, 0600)."""
+    if make_parents:
+        path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        if mode is not None:
+            os.fchmod(descriptor, mode)
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -115,7 +123,7 @@ class ProcessTableFile:
         if not self.path.exists():
             return {}, []
         try:
-            document = json.loads(self.path.read_bytes())
+            document = jsonwire.loads(self.path.read_bytes())
         except (OSError, ValueError) as exc:
             return {}, [f"kernel: couldn't read process table {self.path}: {exc}; starting with none"]
         rows = document.get("processes") if isinstance(document, dict) else None

@@ -6,6 +6,11 @@ required booleans, `request_capabilities` / `grant_capabilities` optional lists 
 process id string (messaging) or `{"process": id, "params": json}`; entries that do not parse are
 skipped, as the terminal skips them. `wit_version` is optional.
 
+Why not the package layer's strict scripts.json model (what `hyperpy build` writes and `hyperpy
+check` enforces): a node must run what a real node runs, and Hyperdrive's terminal reads the file
+with serde's defaults — unknown fields ignored, a capability entry it cannot parse skipped — so a
+package another tool wrote runs here exactly as it would there.
+
 The script process gets: its requested caps (issued by our node), the cap to message the terminal
 back, the network cap when `request_networking`, and every cap the terminal holds when `root`.
 The kernel then keeps only those the terminal itself holds (InitializeProcess from a process).
@@ -15,13 +20,13 @@ given params).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from hyperpy.node.kernel_json import serde_json_text
 from hyperpy.node.well_known import MESSAGING_PARAMS, network_cap
 from hyperpy.node.wit_types import Address, Capability, ProcessId
+from hyperpy.runtime import jsonwire
 
 SCRIPTS_FILE = "scripts.json"
 
@@ -42,7 +47,7 @@ KERNEL_UNRESPONSIVE = "kernel unresponsive"
 
 
 @dataclass(frozen=True)
-class ScriptEntry:
+class DotScriptsEntry:
     """One `scripts.json` entry (process_lib `DotScriptsEntry`)."""
 
     root: bool
@@ -63,11 +68,11 @@ class ScriptEntry:
         }
 
 
-def parse_scripts_json(data: bytes) -> dict[str, ScriptEntry]:
+def parse_scripts_json(data: bytes) -> dict[str, DotScriptsEntry]:
     """Every entry of a `scripts.json` file; raise ScriptError(INVALID_SCRIPTS_MANIFEST) when the file
     does not deserialize as `HashMap<String, DotScriptsEntry>`."""
     try:
-        value = json.loads(data)
+        value = jsonwire.loads(data)
     except (ValueError, UnicodeDecodeError):
         raise ScriptError(INVALID_SCRIPTS_MANIFEST) from None
     if not isinstance(value, dict):
@@ -75,7 +80,7 @@ def parse_scripts_json(data: bytes) -> dict[str, ScriptEntry]:
     return {str(name): _entry(raw) for name, raw in value.items()}
 
 
-def _entry(raw: Any) -> ScriptEntry:
+def _entry(raw: Any) -> DotScriptsEntry:
     if not isinstance(raw, dict):
         raise ScriptError(INVALID_SCRIPTS_MANIFEST)
     root, public, networking = (raw.get(key) for key in ("root", "public", "request_networking"))
@@ -87,7 +92,7 @@ def _entry(raw: Any) -> ScriptEntry:
     wit_version = raw.get("wit_version")
     if wit_version is not None and (not isinstance(wit_version, int) or isinstance(wit_version, bool)):
         raise ScriptError(INVALID_SCRIPTS_MANIFEST)
-    return ScriptEntry(root, public, networking, lists[0] or [], lists[1] or [], wit_version)
+    return DotScriptsEntry(root, public, networking, lists[0] or [], lists[1] or [], wit_version)
 
 
 def _parsed_entries(values: list[Any]) -> list[tuple[ProcessId, str]]:
@@ -108,7 +113,7 @@ def _parsed_entries(values: list[Any]) -> list[tuple[ProcessId, str]]:
 
 
 def requested_caps(
-    entry: ScriptEntry, node: str, terminal: Address, terminal_caps: list[Capability]
+    entry: DotScriptsEntry, node: str, terminal: Address, terminal_caps: list[Capability]
 ) -> list[Capability]:
     """The initial capabilities of a script process started by `terminal`."""
     caps = {
@@ -129,7 +134,7 @@ def requested_caps(
     return list(caps.values())
 
 
-def granted_caps(entry: ScriptEntry, node: str, script: ProcessId) -> list[tuple[ProcessId, Capability]]:
+def granted_caps(entry: DotScriptsEntry, node: str, script: ProcessId) -> list[tuple[ProcessId, Capability]]:
     """(holder, cap issued by the script) for each `grant_capabilities` entry."""
     issuer = Address(node, script)
     return [

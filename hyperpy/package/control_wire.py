@@ -20,7 +20,6 @@ from __future__ import annotations
 import base64
 import binascii
 import builtins
-import json
 from enum import StrEnum
 from typing import Annotated, Any, Protocol
 
@@ -368,7 +367,7 @@ APP_STORE_SHAPES = (
 def parse_app_store_request(body: bytes) -> AppStoreRequest:
     """Parse a `main:app-store:sys` local request body; raise ValueError naming the expected shapes."""
     try:
-        value = json.loads(body)
+        value = jsonwire.loads(body)
     except (UnicodeDecodeError, ValueError) as error:
         raise ValueError(f"app-store request body is not JSON: {error}") from error
     if value == "Apis":

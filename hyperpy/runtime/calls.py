@@ -9,9 +9,9 @@ request) and `BadResponse` (the answer does not decode as the expected type).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from hyperpy.runtime import jsonwire
 from hyperpy.runtime.codec import codec_for, encode_untyped, json_has_float
 from hyperpy.runtime.errors import CodecError, RemoteError
 from hyperpy.runtime.naming import variant_name
@@ -103,7 +103,7 @@ def interpret_reply(reply: Reply, returns: Any, target: str, label: str) -> Any:
         kind, message = error
         detail: Any = message
         try:
-            parsed = json.loads(reply.body)
+            parsed = jsonwire.loads(reply.body)
             if isinstance(parsed, dict) and "Err" in parsed:
                 detail = parsed["Err"]
         except ValueError:
@@ -116,7 +116,7 @@ def interpret_reply(reply: Reply, returns: Any, target: str, label: str) -> Any:
         return decode_reply(reply, codec, target, label)
     except Exception as failure:
         try:
-            value = json.loads(reply.body)
+            value = jsonwire.loads(reply.body)
         except ValueError:
             raise failure from None
         if looks_like_send_error(value):

@@ -14,15 +14,15 @@ import types
 from typing import Any
 
 from hyperpy.runtime.scripting import ScriptSpec, find_script
-from hyperpy.runtime.spec import AppSpec, app_spec, has_app_class
+from hyperpy.runtime.spec import AppSpec, app_spec, defines_app_class
 
 
 def world_class(module: types.ModuleType | type) -> type:
     """The `WitWorld` class for the app found in `module` (the one `@app` class it holds), or for
-    its `@script` function when it holds no app."""
-    if isinstance(module, types.ModuleType) and not has_app_class(module):
+    its own `@script` function when it defines no app (a script may import the app it talks to)."""
+    if isinstance(module, types.ModuleType) and not defines_app_class(module):
         script = find_script(module)
-        if script is not None:
+        if script is not None and script.function.__module__ == module.__name__:
             return _script_world(script)
     spec = app_spec(module)
     load_whole_runtime()

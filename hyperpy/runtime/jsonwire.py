@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 _COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False, check_circular=False)
@@ -145,3 +146,72 @@ def _ryu_layout(digits: str, point: int) -> str:
     if length == 1:
         return f"{digits}e{exponent}"
     return f"{digits[0]}.{digits[1:]}e{exponent}"
+
+
+# --- decoding -------------------------------------------------------------------------------------
+
+MAX_DEPTH = 127
+"""Deepest nesting of arrays/objects `loads` accepts: serde_json's default recursion limit (128)
+refuses the 128th level with "recursion limit exceeded", so a Rust process would refuse the same body.
+Without a limit, CPython's recursive decoder raises RecursionError natively (~1,000 levels) and
+exhausts the Wasm call stack inside a component (a trap, which restarts the process)."""
+
+_DECODER = json.JSONDecoder()  # `json.loads` minus its per-call type and encoding checks
+_AS_SQUARE = bytes.maketrans(b"{}", b"[]")
+_NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"[]{}")
+
+
+def loads(data: bytes | bytearray | memoryview | str) -> Any:
+    """Decode JSON text received from outside (a message body, a file, an HTTP body) as serde_json
+    would: UTF-8 only, and nesting deeper than `MAX_DEPTH` refused with a `json.JSONDecodeError`
+    (a ValueError) instead of a RecursionError or a trap. Every decoder of untrusted JSON uses this."""
+    if isinstance(data, str):
+        text, raw = data, None
+    else:
+        raw = bytes(data)
+        text = raw.decode("utf-8")
+    # Depth can only exceed the limit if there are that many brackets: the common case costs two
+    # C-speed counts; only bodies with many brackets are measured (at about the cost of decoding).
+    if (
+        text.count("[") + text.count("{") > MAX_DEPTH
+        and nesting_depth(raw if raw is not None else text.encode("utf-8")) > MAX_DEPTH
+    ):
+        raise json.JSONDecodeError(
+            f"recursion limit exceeded: nested deeper than {MAX_DEPTH} arrays/objects "
+            "(serde_json's limit; flatten the value)",
+            text,
+            _deepest_position(text),
+        )
+    return _DECODER.decode(text)
+
+
+def nesting_depth(raw: bytes, stop: int = MAX_DEPTH) -> int:
+    """How deep arrays/objects nest in JSON text (counted up to a little past `stop`), in C-speed
+    passes: drop escaped backslashes and quotes, drop what is inside strings (brackets there do not
+    nest), keep only the brackets, then peel one level of innermost pairs per pass. What cannot be
+    peeled (unbalanced input) counts as nesting: the decoder recurses into every unclosed bracket."""
+    unescaped = raw.replace(b"\\\\", b"").replace(b'\\"', b"")
+    brackets = b"".join(unescaped.split(b'"')[::2]).translate(_AS_SQUARE, _NOT_BRACKETS)
+    depth = 0
+    while brackets and depth <= stop:
+        peeled = brackets.replace(b"[]", b"")
+        if len(peeled) == len(brackets):
+            return depth + brackets.count(b"[")
+        brackets = peeled
+        depth += 1
+    return depth
+
+
+def _deepest_position(text: str) -> int:
+    """Index of the first bracket beyond `MAX_DEPTH` (for the error's line/column), scanned slowly:
+    only a refused body gets here."""
+    depth = 0
+    for match in re.finditer(r'"(?:[^"\\]++|\\.)*+"|[\[\]{}]', text):
+        first = text[match.start()]
+        if first in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return match.start()
+        elif first in "]}":
+            depth -= 1
+    return 0

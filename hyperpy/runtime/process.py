@@ -427,7 +427,7 @@ class ProcessRuntime:
     def _on_http_server(self, message: Incoming, answer_to: Answerable | None) -> bool:
         """Handle an http-server request; False when the body is not one (treated as a local request)."""
         try:
-            parsed = json.loads(message.body)
+            parsed = jsonwire.loads(message.body)
         except ValueError:
             return False
         if not isinstance(parsed, dict) or len(parsed) != 1:
@@ -738,7 +738,7 @@ class ProcessRuntime:
 def decode_reply(reply: Reply, codec: Codec, target: str, label: str) -> Any:
     """Decode a reply body with `codec`, raising BadResponse with the body shown when it does not fit."""
     try:
-        value = json.loads(reply.body) if reply.body else None
+        value = jsonwire.loads(reply.body) if reply.body else None
     except ValueError:
         raise BadResponse(
             f"{target} answered {label} with a body that is not JSON: {reply.body[:80]!r}",

@@ -138,9 +138,12 @@ class AppSpec:
 # --------------------------------------------------------------------------------------------------
 
 
-def has_app_class(module: types.ModuleType) -> bool:
-    """Whether `module` holds an `@app` class (defined there or imported into it)."""
-    return any(isinstance(value, type) and APP_ATTR in value.__dict__ for value in vars(module).values())
+def defines_app_class(module: types.ModuleType) -> bool:
+    """Whether `module` itself defines an `@app` class (imported ones do not count)."""
+    return any(
+        isinstance(value, type) and APP_ATTR in value.__dict__ and value.__module__ == module.__name__
+        for value in vars(module).values()
+    )
 
 
 def find_app_class(module: types.ModuleType) -> type:

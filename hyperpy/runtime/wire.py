@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from hyperpy.runtime import jsonwire
@@ -22,7 +21,6 @@ from hyperpy.runtime.errors import CodecError
 from hyperpy.runtime.spec import HandlerSpec
 
 METADATA_KEY = "hyperpy"
-_DECODER = json.JSONDecoder()  # `json.loads` minus its per-call type and encoding checks
 
 
 class BadBody(ValueError):
@@ -43,7 +41,7 @@ def request_body(variant: str, encoded_args: list[Any], *, has_float: bool = Tru
 def parse_request_body(body: bytes) -> tuple[str, Any]:
     """(variant, payload) of a hyperapp request body; `BadBody` if it is not one."""
     try:
-        parsed = _DECODER.decode(body.decode("utf-8"))
+        parsed = jsonwire.loads(body)
     except ValueError as error:  # UnicodeDecodeError is a ValueError too
         raise BadBody(f"body is not valid JSON ({error})") from None
     if isinstance(parsed, str):
@@ -105,7 +103,7 @@ def decode_string_args(handler: HandlerSpec, payload: Any) -> dict[str, Any]:
         except CodecError:
             pass
         try:
-            value = json.loads(text)
+            value = jsonwire.loads(text)
         except ValueError:
             raise CodecError(where, f"{codec.describe} (as JSON text)", text) from None
         arguments[param.name] = codec.decode(value, where)
@@ -150,7 +148,7 @@ def parse_error_metadata(metadata: str | None) -> tuple[str, str] | None:
     if not metadata or METADATA_KEY not in metadata:
         return None
     try:
-        parsed = json.loads(metadata)
+        parsed = jsonwire.loads(metadata)
         info = parsed[METADATA_KEY]
         return str(info["error"]), str(info["message"])
     except (ValueError, KeyError, TypeError):

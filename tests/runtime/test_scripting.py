@@ -27,6 +27,17 @@ def test_a_module_with_a_script_gets_a_script_world() -> None:
     assert "script user_script" in (world.__doc__ or "")
 
 
+def test_a_script_may_import_the_app_it_talks_to() -> None:
+    app_module = module_from(
+        "from hyperpy import app\n@app(name='chat')\nclass Chat:\n    pass\n", "chat_app"
+    )
+    script_module = module_from(
+        "from hyperpy import script\n@script\ndef main(args: str) -> str:\n    return args\n", "send"
+    )
+    script_module.Chat = app_module.Chat
+    assert "script send" in (world_class(script_module).__doc__ or "")
+
+
 def test_an_app_wins_over_an_imported_script() -> None:
     module = module_from(
         "from hyperpy import app, script\n"

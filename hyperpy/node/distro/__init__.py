@@ -10,16 +10,16 @@ spawn the process with those capabilities through the kernel, send it the argume
 
 from __future__ import annotations
 
-from hyperpy.node.scripts import ScriptEntry
+from hyperpy.node.scripts import DotScriptsEntry
 
 _NET = ["net:distro:sys"]
 
 # name -> (module under hyperpy.node.distro, Hyperdrive's scripts.json entry for it)
-DISTRO_SCRIPTS: dict[str, tuple[str, ScriptEntry]] = {
-    "alias": ("alias", ScriptEntry(False, False, False, ["terminal:terminal:sys"], [], 1)),
+DISTRO_SCRIPTS: dict[str, tuple[str, DotScriptsEntry]] = {
+    "alias": ("alias", DotScriptsEntry(False, False, False, ["terminal:terminal:sys"], [], 1)),
     "cat": (
         "cat",
-        ScriptEntry(
+        DotScriptsEntry(
             False,
             False,
             False,
@@ -28,14 +28,14 @@ DISTRO_SCRIPTS: dict[str, tuple[str, ScriptEntry]] = {
             1,
         ),
     ),
-    "echo": ("echo", ScriptEntry(False, False, False, [], [], 1)),
-    "hi": ("hi", ScriptEntry(False, False, True, _NET, _NET, 1)),
-    "kill": ("kill", ScriptEntry(True, False, False, [], [], 1)),
-    "m": ("m", ScriptEntry(True, True, True, [], [], 1)),
-    "net-diagnostics": ("net_diagnostics", ScriptEntry(False, False, False, _NET, _NET, 1)),
-    "peer": ("peer", ScriptEntry(False, False, False, _NET, _NET, 1)),
-    "peers": ("peers", ScriptEntry(False, False, False, _NET, _NET, 1)),
-    "top": ("top", ScriptEntry(True, False, False, [], [], 1)),
+    "echo": ("echo", DotScriptsEntry(False, False, False, [], [], 1)),
+    "hi": ("hi", DotScriptsEntry(False, False, True, _NET, _NET, 1)),
+    "kill": ("kill", DotScriptsEntry(True, False, False, [], [], 1)),
+    "m": ("m", DotScriptsEntry(True, True, True, [], [], 1)),
+    "net-diagnostics": ("net_diagnostics", DotScriptsEntry(False, False, False, _NET, _NET, 1)),
+    "peer": ("peer", DotScriptsEntry(False, False, False, _NET, _NET, 1)),
+    "peers": ("peers", DotScriptsEntry(False, False, False, _NET, _NET, 1)),
+    "top": ("top", DotScriptsEntry(True, False, False, [], [], 1)),
 }
 
 USAGE = "\x1b[1mUsage:\x1b[0m"

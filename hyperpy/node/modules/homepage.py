@@ -180,7 +180,7 @@ class HomepageModule(ModuleBase):
 
     def _serve_http(self, message: KernelMessage, body: bytes) -> None:
         try:
-            incoming = json.loads(body)["Http"]
+            incoming = jsonwire.loads(body)["Http"]
             bound, headers = incoming["bound_path"], incoming["headers"]
         except (ValueError, KeyError, TypeError):
             return

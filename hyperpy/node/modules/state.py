@@ -17,7 +17,6 @@ only when a response is wanted (rsvp or expects_response) and echo the request m
 from __future__ import annotations
 
 import asyncio
-import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -93,7 +92,7 @@ class StateModule(ModuleBase):
         if request is None:
             raise StateError("BadRequest", error="not a request")
         try:
-            action = json.loads(request.body)
+            action = jsonwire.loads(request.body)
         except (ValueError, UnicodeDecodeError) as exc:
             raise StateError("BadJson", error=f"parse into StateAction failed: {exc}") from None
         home = self.node.home

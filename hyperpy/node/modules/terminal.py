@@ -46,7 +46,7 @@ from hyperpy.node.scripts import (
     NO_SCRIPT_IN_MANIFEST,
     NO_SCRIPTS_MANIFEST,
     SCRIPTS_FILE,
-    ScriptEntry,
+    DotScriptsEntry,
     ScriptError,
     granted_caps,
     parse_scripts_json,
@@ -55,6 +55,7 @@ from hyperpy.node.scripts import (
 )
 from hyperpy.node.well_known import KERNEL_PROCESS_ID, VFS_PROCESS_ID
 from hyperpy.node.wit_types import Address, Capability, LazyLoadBlob, Message_Response, ProcessId
+from hyperpy.runtime import jsonwire
 
 TERMINAL_PROCESS_ID = ProcessId("terminal", "terminal", "sys")
 TERMINAL_PACKAGE = TERMINAL_PROCESS_ID.package_id()
@@ -138,7 +139,7 @@ class TerminalModule(ModuleBase):
     def _load_aliases(self) -> dict[str, ProcessId]:
         path = self._aliases_path()
         try:
-            stored = json.loads(path.read_text(encoding="utf-8"))
+            stored = jsonwire.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return {}
         except (OSError, ValueError) as error:
@@ -192,7 +193,7 @@ class TerminalModule(ModuleBase):
 
     def _edit_alias(self, message: KernelMessage, body: bytes) -> None:
         try:
-            edit = json.loads(body)["EditAlias"]
+            edit = jsonwire.loads(body)["EditAlias"]
             alias, process = edit["alias"], edit.get("process")
             if not isinstance(alias, str) or not (process is None or isinstance(process, str)):
                 raise TypeError
@@ -326,7 +327,7 @@ class TerminalModule(ModuleBase):
     def _own_capabilities(self) -> list[Capability]:
         return self.node.capabilities(self.process_id)
 
-    async def _entry(self, script: ProcessId, package: str) -> ScriptEntry:
+    async def _entry(self, script: ProcessId, package: str) -> DotScriptsEntry:
         data = await self._vfs_read(f"/{package}/pkg/{SCRIPTS_FILE}")
         if data is None:
             raise ScriptError(NO_SCRIPTS_MANIFEST)

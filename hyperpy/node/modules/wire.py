@@ -57,7 +57,7 @@ def decode_json(body: bytes) -> object:
     except UnicodeDecodeError as error:
         raise WireError(f"body is not UTF-8 (byte {error.start}); bodies of this module are JSON") from None
     try:
-        return json.loads(text)
+        return jsonwire.loads(text)
     except json.JSONDecodeError as error:
         snippet = text[:80] + ("…" if len(text) > 80 else "")
         raise WireError(f"body is not valid JSON ({error.msg} at char {error.pos}): {snippet!r}") from None

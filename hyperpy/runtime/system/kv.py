@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from hyperpy.runtime import jsonwire, well_known
@@ -50,7 +49,7 @@ class KvDb(PackageDatabase):
         raw = await self.get(key)
         if raw is None:
             return None
-        return codec_for(returns).decode(json.loads(raw), f"kv[{key!r}]")
+        return codec_for(returns).decode(jsonwire.loads(raw), f"kv[{key!r}]")
 
     async def set_json(
         self, key: bytes | str, value: Any, hint: Any = None, tx_id: int | None = None

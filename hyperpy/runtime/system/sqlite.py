@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -38,7 +37,7 @@ class SqliteDb(PackageDatabase):
         answer, reply = await self._request({"Query": query}, blob=_params(params))
         if answer != "Read":
             raise ModuleError(PROCESS, answer, f"Query {self.db}")
-        rows = json.loads(reply.blob.bytes) if reply.blob is not None and reply.blob.bytes else []
+        rows = jsonwire.loads(reply.blob.bytes) if reply.blob is not None and reply.blob.bytes else []
         return list(rows)
 
     async def write(self, statement: str, params: Sequence[Any] = (), tx_id: int | None = None) -> None:
