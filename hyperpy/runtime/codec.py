@@ -10,7 +10,7 @@ a hyperapp author would write (hyperapp.md §0.5 and §2.1):
 | bytes                               | array of numbers                       | Vec<u8>         |
 | list[T], set[T], tuple[T, ...]      | array                                  | Vec<T>          |
 | tuple[A, B]                         | array                                  | (A, B)          |
-| dict[str|int|Enum, V]               | object (keys stringified)              | HashMap<K, V>   |
+| dict[str|int|Enum, V]               | object (keys stringified, sorted)      | HashMap<K, V>   |
 | T | None, Optional[T]               | value or null                          | Option<T>       |
 | Literal["a", 1]                     | the literal                            | -               |
 | Enum                                | its value if str, else its name        | unit enum       |
@@ -18,7 +18,7 @@ a hyperapp author would write (hyperapp.md §0.5 and §2.1):
 | A | B (dataclasses)                 | {"A": {...}} / "A" (no fields)         | enum variants   |
 | Ok[T] | Err[E]  (= Result[T, E])    | {"Ok": T} / {"Err": E}                 | Result<T, E>    |
 | Address / ProcessId                 | "node@proc:pkg:pub" / "proc:pkg:pub"   | Address         |
-| Any / object                        | any JSON value                         | serde_json::Value |
+| Any / object                        | any JSON value (object keys sorted)    | serde_json::Value |
 
 Hints are compiled once into `Codec` objects (closures), so per-message cost is a few calls.
 `UnsupportedType` says which hint failed and what to use instead; the declaration layer turns it
@@ -34,6 +34,7 @@ import typing
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from hyperpy.runtime import jsonwire
 from hyperpy.runtime.errors import CodecError
 from hyperpy.runtime.types import Address, ProcessId
 
@@ -172,7 +173,37 @@ def _hint_text(hint: Any) -> str:
 
 
 def _any_encode(value: Any, path: str) -> Any:
+    return serde_value_order(value)
+
+
+def serde_value_order(value: Any) -> Any:
+    """`value` with every JSON object's keys in the order serde_json's `Value` writes them: sorted.
+
+    serde_json's `Map` is a `BTreeMap<String, Value>` unless the `preserve_order` feature is on, and
+    nothing in a hyperapp's dependency tree turns it on (hyperprocess-macro, process_lib and kit's
+    caller-utils crate depend on plain `serde_json = "1.0"`). So a Rust hyperapp answering with a
+    `serde_json::Value`, and a Rust caller building its request with `json!` (kit's caller-utils),
+    write object keys in sorted order whatever order they were inserted in. Keys compare as the
+    strings written (Rust compares UTF-8 bytes, which orders like Python's code-point comparison);
+    integer keys are written as their decimal text, so `10` sorts before `2`, as in the Value.
+    Lists and scalars are returned as they are (lists rebuilt only when something inside changed).
+    """
+    if isinstance(value, dict):
+        return {
+            key: serde_value_order(item)
+            for key, item in sorted(value.items(), key=lambda pair: _key_text(pair[0]))
+        }
+    if isinstance(value, list | tuple):
+        items = [serde_value_order(item) for item in value]
+        if all(new is old for new, old in zip(items, value, strict=True)):
+            return value
+        return items
     return value
+
+
+def _key_text(key: Any) -> str:
+    # the key as serde_json writes it (integers as decimal text); jsonwire reports keys JSON cannot have
+    return key if isinstance(key, str) else jsonwire.dumps_str(key)
 
 
 def _any_decode(value: Any, path: str) -> Any:
@@ -394,9 +425,12 @@ def _mapping(hint: Any, args: tuple[Any, ...], in_progress: dict[Any, Codec]) ->
     value_encode, value_decode = value.encode, value.decode
 
     def encode(data: Any, path: str) -> Any:
+        # Keys sorted as serde_json's Value (and a BTreeMap<String, _>) writes them: see serde_value_order.
         if not isinstance(data, Mapping):
             raise CodecError(path, describe, data)
-        return {key_encode(k, path): value_encode(v, f"{path}[{k!r}]") for k, v in data.items()}
+        encoded = [(key_encode(k, path), value_encode(v, f"{path}[{k!r}]")) for k, v in data.items()]
+        encoded.sort(key=lambda pair: pair[0])
+        return dict(encoded)
 
     def decode(data: Any, path: str) -> Any:
         if not isinstance(data, dict):
@@ -686,12 +720,13 @@ def encode_untyped(value: Any, path: str = "value") -> Any:
     if isinstance(value, bytes | bytearray):
         return list(bytes(value))
     if isinstance(value, dict):
-        return {
+        encoded = {
             (key if isinstance(key, str) else str(encode_untyped(key, path))): encode_untyped(
                 item, f"{path}[{key!r}]"
             )
             for key, item in value.items()
         }
+        return dict(sorted(encoded.items()))  # serde_json's Value order (see serde_value_order)
     if isinstance(value, list | tuple | set | frozenset):
         return [encode_untyped(item, f"{path}[{index}]") for index, item in enumerate(value)]
     kind = type(value)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import json
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -181,7 +180,7 @@ class StateCodec:
 
         Assigns in place, so handlers holding `self` see the restored values; transient fields
         are not state and keep theirs."""
-        fields = json.loads(raw)["fields"]
+        fields = jsonwire.loads(raw)["fields"]
         for f in self.fields:
             setattr(instance, f.name, f.codec.decode(fields[f.name], f"state.{f.name}"))
 
@@ -190,7 +189,7 @@ class StateCodec:
         if raw is None:
             return self.fresh(), []
         try:
-            envelope = json.loads(raw)
+            envelope = jsonwire.loads(raw)
             if not isinstance(envelope, dict) or envelope.get(FORMAT_KEY) != FORMAT_VERSION:
                 raise ValueError("it is not hyperpy state (no 'hyperpy_state' marker)")
             version = envelope.get("version")

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from hyperpy.node.control.client import (
+from hyperpy.package.archive import sha256_bytes
+from hyperpy.package.control_client import (
     ControlError,
     PackageUpload,
     inject,
@@ -21,8 +22,7 @@ from hyperpy.node.control.client import (
     prepare_upload,
     start_package,
 )
-from hyperpy.node.control.wire import APP_STORE_PROCESS, make_rpc_message, new_package_body
-from hyperpy.package.archive import sha256_bytes
+from hyperpy.package.control_wire import APP_STORE_PROCESS, make_rpc_message, new_package_body
 
 ECHO_PROJECT = Path(__file__).parent / "projects" / "echo"
 ECHO = "echo:echo:template.os"
@@ -117,7 +117,7 @@ def test_fire_and_forget_and_timeout_through_the_real_endpoint(hyperpy_node, bui
     crash = urllib.request.Request(
         hyperpy_node.url + "/rpc:distro:sys/message",
         data=json.dumps({"process": ECHO, "body": '"crash"', "expects_response": 15}).encode(),
-        headers={"X-Hyperware-Http-Server-Timeout": "1"},
+        headers={"X-Hyperware-Http-Server-Timeout": "1", "Content-Type": "application/json"},
     )
     with pytest.raises(urllib.error.HTTPError) as timed_out:
         urllib.request.build_opener(urllib.request.ProxyHandler({})).open(crash, timeout=30)
@@ -128,7 +128,7 @@ def test_rpc_to_a_process_that_does_not_exist_times_out_with_408(hyperpy_node) -
     request = urllib.request.Request(
         hyperpy_node.url + "/rpc:distro:sys/message",
         data=json.dumps({"process": "nobody:home:sys", "body": "x", "expects_response": 15}).encode(),
-        headers={"X-Hyperware-Http-Server-Timeout": "1"},
+        headers={"X-Hyperware-Http-Server-Timeout": "1", "Content-Type": "application/json"},
     )
     with pytest.raises(urllib.error.HTTPError) as timed_out:
         urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request, timeout=30)

@@ -13,7 +13,6 @@ from aiohttp import web
 from control_doubles import AppThread, RecordingServices
 
 from hyperpy.node.contracts import KernelMessage
-from hyperpy.node.control.client import inject
 from hyperpy.node.control.rpc import RpcEndpoint
 from hyperpy.node.wit_types import (
     Address,
@@ -23,6 +22,7 @@ from hyperpy.node.wit_types import (
     ProcessId,
     Response,
 )
+from hyperpy.package.control_client import inject
 
 HTTP_SERVER = Address("fake.dev", ProcessId("http-server", "distro", "sys"))
 
@@ -79,7 +79,9 @@ def endpoint(services) -> Iterator[Endpoint]:
 
 
 def post(url: str, payload: bytes, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
-    request = urllib.request.Request(url + "/rpc:distro:sys/message", data=payload, headers=headers or {})
+    """POST as `kit inject-message` does (reqwest `.json(..)`: Content-Type application/json, no Origin)."""
+    headers = {"Content-Type": "application/json", **(headers or {})}
+    request = urllib.request.Request(url + "/rpc:distro:sys/message", data=payload, headers=headers)
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
         with opener.open(request, timeout=10) as response:

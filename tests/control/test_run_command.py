@@ -131,7 +131,7 @@ def test_native_needs_a_project_directory(tmp_path: Path) -> None:
 
 def test_run_without_sources_runs_the_project_in_the_current_directory(tmp_path: Path) -> None:
     """`cd myapp && hyperpy run` runs myapp; a directory that is not a hyperpy project boots empty."""
-    from hyperpy.node.cli import default_sources
+    from hyperpy.commands.run import default_sources
 
     project = tmp_path / "app"
     project.mkdir()

@@ -62,9 +62,8 @@ def test_an_init_that_raises_is_a_crash_that_install_reports(hyperpy_node: Hyper
     message = str(failure.value)
     assert f"{STARTER} crashed while starting" in message
     assert "the database could not be opened" in message
-    output = hyperpy_node.output()
-    assert "starter: @init handler 'start' failed" in output
-    assert "starter.py" in output  # the traceback points at the app's own file
+    printed = hyperpy_node.wait_for_output("starter: @init handler 'start' failed", timeout=10).text
+    assert "starter.py" in printed  # the traceback points at the app's own file
 
 
 def test_a_raising_handler_rolls_the_state_back(hyperpy_node: HyperpyNode) -> None:

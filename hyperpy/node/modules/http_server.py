@@ -28,7 +28,6 @@ Other node parts add routes to the same server with `add_system_route` (e.g. the
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 import socket
 from collections.abc import Awaitable, Callable
@@ -52,6 +51,7 @@ from hyperpy.node.modules.http_request_info import (
     is_loopback_peer,
     peer_address,
     request_host,
+    request_timeout,
 )
 from hyperpy.node.modules.http_routes import Router
 from hyperpy.node.modules.http_websockets import WebSocketHub, WsBinding
@@ -62,11 +62,11 @@ from hyperpy.node.modules.http_wire import (
     HttpResponse,
 )
 from hyperpy.node.modules.wire import Tagged, WireError, decode_json, encode_json, validate
+from hyperpy.node.well_known import HOMEPAGE_PROCESS_ID as HOMEPAGE
 from hyperpy.node.wit_types import Address, LazyLoadBlob, Message_Response, ProcessId
-from hyperpy.package.names import is_name_safe, is_publisher_safe
+from hyperpy.package.names import is_hypermap_safe
+from hyperpy.runtime import jsonwire
 
-HOMEPAGE = ProcessId("homepage", "homepage", "sys")
-TIMEOUT_HEADER = "x-hyperware-http-server-timeout"
 MAX_REQUEST_BYTES = 256 * 1024 * 1024
 _TOKEN_CHARS = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
@@ -99,20 +99,21 @@ def format_path_with_process(process: ProcessId, path: str) -> str:
     return f"/{process}/{normalize_path(path)}"
 
 
-def is_hypermap_safe(process: ProcessId) -> bool:
-    return (
-        is_name_safe(process.process_name)
-        and is_name_safe(process.package_name)
-        and is_publisher_safe(process.publisher_node)
-    )
-
-
 def _valid_header(name: str, value: str) -> bool:
     return (
         bool(name)
         and all(char in _TOKEN_CHARS for char in name)
         and all(char == "\t" or 32 <= ord(char) < 127 or ord(char) > 127 for char in value)
     )
+
+
+def is_on_site_path(target: str) -> bool:
+    """Whether a `/login?redirect=` target stays on this node: an absolute path that is not `//host`,
+    with no backslash (browsers read `/\\host` as `//host`), space or control character. Hyperdrive
+    writes `{proto}://{host}{redirect}`, which `redirect=@attacker.example` turns into another host."""
+    if not target.startswith("/") or target.startswith("//"):
+        return False
+    return all(" " < char < "\x7f" and char != "\\" for char in target)
 
 
 class HttpServerModule(ModuleBase):
@@ -353,7 +354,7 @@ class HttpServerModule(ModuleBase):
         if request.method != "POST":
             return web.Response(status=405)
         try:
-            info = json.loads(await request.read())
+            info = jsonwire.loads(await request.read())
             subdomain = info.get("subdomain") if isinstance(info, dict) else None
             if (
                 not isinstance(info, dict)
@@ -367,8 +368,13 @@ class HttpServerModule(ModuleBase):
         subdomain = "".join(c for c in subdomain or "" if c.isascii() and (c.isalnum() or c in "-:.")) or None
         if not is_localhost:
             subdomain = None
-        token = make_token(self._secret, self.node.our_node, subdomain)
         redirect = request.query.get("redirect")
+        if redirect and not is_on_site_path(redirect):
+            return web.json_response(
+                f"redirect must be a path on this node such as /app:package:publisher/, not {redirect!r}",
+                status=400,
+            )
+        token = make_token(self._secret, self.node.our_node, subdomain)
         response = (
             web.Response(status=303, headers={"Location": redirect})
             if redirect
@@ -429,10 +435,6 @@ class HttpServerModule(ModuleBase):
             return web.Response(status=403, content_type="application/octet-stream")
         return None
 
-    def request_timeout(self, request: web.Request) -> float:
-        value = request.headers.get(TIMEOUT_HEADER, "").strip()
-        return float(int(value)) if value.isdigit() else self.timeout
-
     async def _forward(
         self,
         request: web.Request,
@@ -442,7 +444,7 @@ class HttpServerModule(ModuleBase):
         url_params: dict[str, str],
     ) -> web.StreamResponse:
         """Send the request to the bound process and turn its Response into the HTTP answer."""
-        timeout = self.request_timeout(request)
+        timeout = request_timeout(request, self.timeout)
         incoming = {
             "Http": {
                 "source_socket_addr": peer_address(request),
