@@ -518,12 +518,15 @@ class ScriptRunError(Exception):
 
 
 class Emulator:
-    """Several nodes in one Python process, joined by one `Network`."""
+    """Several nodes in one Python process, joined by one in-memory `Network`, or with
+    `real_network=True` by real TCP/WebSocket connections on loopback (each node listens on free
+    ports and publishes itself in a PKI directory under `root`, private to this emulator)."""
 
-    def __init__(self, root: str | Path | None = None) -> None:
+    def __init__(self, root: str | Path | None = None, *, real_network: bool = False) -> None:
         self._temporary_root = root is None
         self.root = Path(tempfile.mkdtemp(prefix="hyperpy-emulator-")) if root is None else Path(root)
         self.network = Network()
+        self.real_network = real_network
         self._nodes: dict[str, Node] = {}
 
     def __enter__(self) -> Emulator:
@@ -541,7 +544,13 @@ class Emulator:
         if name in self._nodes:
             raise ValueError(f"the emulator already has a node named {name!r}")
         options.setdefault("home", self.root / name)
-        node = Node(name, network=self.network, **options)
+        if self.real_network:
+            from hyperpy.node.net.pki import DirectoryPki
+
+            options.setdefault("net", NetConfig(DirectoryPki(self.root / "pki")))
+        else:
+            options.setdefault("network", self.network)
+        node = Node(name, **options)
         node.start()
         self._nodes[name] = node
         return node
@@ -556,6 +565,11 @@ class Emulator:
 
     def set_offline(self, name: str, offline: bool = True) -> None:
         """Take a node off the network (messages to/from it fail with Offline) or bring it back."""
+        if self.real_network:
+            transport = self.node(name).transport
+            if transport is not None:
+                transport.set_offline(offline)
+            return
         self.network.set_offline(name, offline)
 
     def close(self) -> None:

@@ -154,6 +154,7 @@ class NetTransport:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._servers: list[Any] = []
         self._identity: Identity | None = None
+        self._offline = False
 
     # ------------------------------------------------------------------------------- lifecycle
 
@@ -302,6 +303,16 @@ class NetTransport:
 
         return asyncio.run_coroutine_threadsafe(run(), loop).result(timeout=10)
 
+    def set_offline(self, offline: bool = True) -> None:
+        """Pull the cable (tests, `Emulator.set_offline`): every connection closes, queued messages
+        come back Offline, new ones fail Offline and inbound connections are refused; or plug it
+        back in."""
+        self._offline = offline
+        if offline:
+            self._call(
+                lambda: [self._spawn(self._drop_peer(p, fail_queue=True)) for p in list(self._peers.values())]
+            )
+
     # --------------------------------------------------------------------------------- queries
 
     def identity(self) -> Identity:
@@ -398,6 +409,9 @@ class NetTransport:
 
     def _enqueue(self, item: _Queued) -> None:
         target = item.km.target.node
+        if self._offline:
+            self._error(item.km, SendErrorKind.OFFLINE, f"{self.name} is offline (set_offline)")
+            return
         peer = self._peers.get(target)
         if peer is not None:
             peer.queue.append(item)
@@ -671,6 +685,10 @@ class NetTransport:
     async def _accept(self, pipe: Pipe) -> None:
         """`recv_connection`: a RoutingRequest (we may be a router), else the responder handshake.
         Returns when the connection is over (aiohttp closes a WebSocket when its handler returns)."""
+        if self._offline:
+            self._print(2, f"net: refused a connection from {pipe.description}: we are offline")
+            await pipe.close()
+            return
         try:
             async with asyncio.timeout(self.config.handshake_timeout):
                 first = await pipe.recv_raw()
