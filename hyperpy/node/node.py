@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from hyperpy.node import placement
 from hyperpy.node.contracts import KernelMessage, RuntimeModule
 from hyperpy.node.install import (
     InstalledPackage,
@@ -31,6 +32,7 @@ from hyperpy.node.kernel_json import on_exit_to_json
 from hyperpy.node.modules.state import StateModule, read_state
 from hyperpy.node.net.transport import NetConfig, NetTransport
 from hyperpy.node.network import Network
+from hyperpy.node.placement import CpuSetting
 from hyperpy.node.process_thread import ProcessControl
 from hyperpy.node.readiness import DEFAULT_READY_TIMEOUT, ProcessStartError, start_problems
 from hyperpy.node.runner_factory import RunnerContext
@@ -149,6 +151,7 @@ class Node:
         echo_stdout: bool = False,
         cache_dir: str | Path | None = None,
         http_port: int = 0,
+        cpus: CpuSetting = None,
     ) -> None:
         if not is_publisher_safe(name):
             raise ValueError(
@@ -168,6 +171,8 @@ class Node:
         self._modules = modules
         self._http_port = http_port
         self._restart_delay_scale = restart_delay_scale
+        # Which cores the node's threads run on (None: the scheduler decides); see node/placement.py.
+        self.cpus = placement.resolve(cpus)
         # The compiled-component cache is content-addressed, so one per machine serves every node.
         self._runner_context = RunnerContext(
             Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir(), echo_stdout
@@ -233,6 +238,7 @@ class Node:
                 runner_context=self._runner_context,
                 network=transport or self.network,
                 restart_delay_scale=self._restart_delay_scale,
+                cpus=self.cpus,
             )
             if transport is not None:
                 transport.start(kernel)
