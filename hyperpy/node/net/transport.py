@@ -395,6 +395,15 @@ class NetTransport:
         ]
 
     def _outbound(self, km: KernelMessage) -> None:
+        """Serialize, check the size cap and queue `km` (any failure goes back to its sender)."""
+        try:
+            self._serialize_and_queue(km)
+        except Exception as error:
+            text = "".join(traceback.format_exception(error))
+            self._print(0, f"net: could not send a message to {km.target}: {text}")
+            self._error(km, SendErrorKind.OFFLINE, f"net could not send it: {_describe(error)}")
+
+    def _serialize_and_queue(self, km: KernelMessage) -> None:
         if isinstance(km.message, Message_Request):
             caps = km.message.value.capabilities
         else:
