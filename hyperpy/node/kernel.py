@@ -746,6 +746,10 @@ class Kernel:
         entry = self._entries.get(km.source.process)
         if entry is not None and entry.instance is not None:
             self._deliver_to_process(entry, SendErrorDelivery(km.id, error))
+        elif entry is not None and entry.module is not None:
+            refused = getattr(entry.module, "request_refused", None)
+            if refused is not None:
+                refused(km.id, reason)
 
     # ===================================================================================== network
 
@@ -1138,6 +1142,19 @@ class Kernel:
                 )
             )
         return sorted(rows, key=lambda r: str(r.id))
+
+    def instance_controls(
+        self, process_ids: list[ProcessId] | None = None
+    ) -> list[tuple[ProcessId, ProcessControl]]:
+        """The inbox/kill/readiness handles of running userspace instances (call on the loop);
+        every process when `process_ids` is None. See hyperpy/node/readiness.py."""
+        wanted = list(self._entries) if process_ids is None else process_ids
+        found = []
+        for process_id in wanted:
+            entry = self._entries.get(process_id)
+            if entry is not None and entry.module is None and entry.instance is not None:
+                found.append((process_id, entry.instance.control))
+        return found
 
     def has_process(self, process_id: ProcessId) -> bool:
         return process_id in self._entries

@@ -33,6 +33,8 @@ from hyperpy.node.modules.state import StateModule, read_state
 from hyperpy.node.net.transport import NetConfig, NetTransport
 from hyperpy.node.network import Network
 from hyperpy.node.placement import CpuSetting
+from hyperpy.node.process_thread import ProcessControl
+from hyperpy.node.readiness import DEFAULT_READY_TIMEOUT, ProcessStartError, start_problems
 from hyperpy.node.runner_factory import RunnerContext
 from hyperpy.node.runners.compile_cache_dir import default_cache_dir
 from hyperpy.node.runners.native import NativeModuleRef
@@ -251,7 +253,14 @@ class Node:
                 raise
             self._kernel = kernel
             self._transport = transport
-            return self
+        self._report_start(kernel, None, DEFAULT_READY_TIMEOUT)
+        return self
+
+    def _report_start(self, kernel: Kernel, process_ids: list[ProcessId] | None, timeout: float) -> None:
+        """Wait until the booted processes answer; print (not raise) what did not: the node runs on."""
+        controls = kernel.call(lambda: kernel.instance_controls(process_ids))
+        for problem in start_problems(controls, timeout):
+            kernel.printout(0, f"not ready: {problem}")
 
     @property
     def transport(self) -> NetTransport | None:
@@ -273,7 +282,8 @@ class Node:
                     transport.stop()
 
     def restart(self) -> None:
-        """Stop and boot again on the same home; persisted processes come back."""
+        """Stop and boot again on the same home; returns when the persisted processes are back and
+        answer (see `install`)."""
         with self._lock:
             self.stop()
             self.start()
@@ -293,13 +303,32 @@ class Node:
         mode: str = "component",
         package_id: str | PackageId | None = None,
         native_modules: Mapping[str, str | Path | NativeModuleRef] | None = None,
+        ready_timeout: float | None = DEFAULT_READY_TIMEOUT,
     ) -> InstalledPackage:
-        """Install (or reinstall) a package as the app store does; see docs/node.md."""
+        """Install (or reinstall) a package as the app store does; see docs/node.md.
+
+        Returns when every process of the package answers: a framework app has bound its HTTP paths
+        and finished `@init`, a raw process waits in `receive()` (hyperpy/node/readiness.py). Raises
+        `ProcessStartError` naming the process when one crashed (an `@init` that raised), failed to
+        load, or is not ready after `ready_timeout` seconds; `ready_timeout=None` returns at once,
+        as Hyperdrive's app store does.
+        """
         prepared = prepare_package(source, mode=mode, package_id=package_id, native_modules=native_modules)
         with self._lock:
             kernel = self.kernel
             unpack_package(prepared, self.home)
-            processes = kernel.call(lambda: apply_package(kernel, prepared, self.home))
+
+            def apply() -> tuple[list[ProcessId], list[tuple[ProcessId, ProcessControl]]]:
+                started = apply_package(kernel, prepared, self.home)
+                return started, kernel.instance_controls(started)
+
+            processes, controls = kernel.call(apply)
+        if ready_timeout is not None:
+            problems = start_problems(controls, ready_timeout)
+            if problems:
+                raise ProcessStartError(
+                    f"{prepared.package_id} was installed but did not start: " + "; ".join(problems)
+                )
         return InstalledPackage(prepared.package_id, prepared.version_hash, processes, mode)
 
     # ------------------------------------------------------------------------------------- inject

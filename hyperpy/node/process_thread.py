@@ -56,6 +56,19 @@ class ProcessControl:
         self.inbox: queue.SimpleQueue[Arrival] = queue.SimpleQueue()
         self.killed = False
         self.trapped = False
+        # Set once the instance answers (see ProcessHost.mark_ready) or its run ended (`outcome`).
+        self.settled = threading.Event()
+        self.ready = False
+        self.outcome: RunOutcome | None = None
+
+    def mark_ready(self) -> None:
+        if not self.ready:
+            self.ready = True
+            self.settled.set()
+
+    def mark_ended(self, outcome: RunOutcome) -> None:
+        self.outcome = outcome
+        self.settled.set()
 
     def deliver(self, item: KernelMessage | SendErrorDelivery) -> None:
         self.inbox.put((time.monotonic(), item))
@@ -102,6 +115,7 @@ def run_process_thread(
         outcome = _run(control, make_runner, host, our, cpus)
         outcome.started_at = started
         outcome.ended_at = time.monotonic()
+        control.mark_ended(outcome)
         on_exit(outcome)
 
     thread = threading.Thread(target=main, name=f"process {name}", daemon=True)
