@@ -41,7 +41,8 @@ from hyperpy.package.manifest import (
     manifest_json,
     parse_manifest,
 )
-from hyperpy.package.metadata import MetadataError, parse_metadata
+from hyperpy.package.metadata import MetadataError, parse_metadata, plan_metadata
+from hyperpy.package.pkg_contents import API_ZIP, PkgContentsError, api_wit_files, api_zip, pkg_files
 from hyperpy.package.process_module import framework_needs, missing_module_problem, process_kind
 from hyperpy.package.project import (
     InferredNeeds,
@@ -209,21 +210,46 @@ def _synthesized_zip(project: Project) -> bytes:
     Same planner, same inferred needs, so a framework app that serves HTTP gets http-server (and
     timer, ...) requested *and granted* natively exactly as its built component would, without listing
     them by hand; the project's UI folder is copied into `pkg/ui/` by the build's own rule
-    (`hyperpy.package.ui_folder.ui_files`), and the user's own files in `pkg/` are kept.
+    (`hyperpy.package.ui_folder.ui_files`), the user's own files in `pkg/` are kept, and `api.zip`
+    holds the package's API as the build writes it (`hyperpy.package.pkg_contents`).
     """
     needs = _inferred_needs(project)
     manifest = manifest_entries(project, needs)
-    managed = {MANIFEST_FILE, "api.zip", *(process.wasm_file_name for process in project.processes)}
+    managed = {MANIFEST_FILE, API_ZIP, *(process.wasm_file_name for process in project.processes)}
     own_files = own_pkg_files(project.pkg_dir, managed)
     declared = {name: process_needs.ui_folder for name, process_needs in needs.items()}
-    files = {**own_files, **ui_files(project, declared, own_files)}
+    try:
+        metadata = plan_metadata(
+            project.root,
+            package=project.package,
+            publisher=project.publisher,
+            version=project.version,
+            description=project.description,
+        )
+        api = api_zip(
+            project.root,
+            api_wit_files(project.api_dir),
+            metadata.metadata.properties.api_includes or [],
+            metadata.path,
+        )
+    except (MetadataError, PkgContentsError) as exc:
+        raise InstallError(str(exc)) from None
+    files = pkg_files(
+        own_files=own_files,
+        ui=ui_files(project, declared, own_files),
+        wasm={},
+        generated={MANIFEST_FILE: manifest_json(manifest).encode()},
+        api=api,
+    )
     with tempfile.TemporaryDirectory() as temporary:
         pkg = Path(temporary)
         for relative, source in files.items():
             target = pkg / relative
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, target)
-        (pkg / MANIFEST_FILE).write_text(manifest_json(manifest), encoding="utf-8")
+            if isinstance(source, bytes):
+                target.write_bytes(source)
+            else:
+                shutil.copyfile(source, target)
         return zip_directory_bytes(pkg, _deflate_cache)
 
 
