@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from hyperpy.node.kernel_json import on_exit_from_json, serde_json_text
 from hyperpy.node.runners.native import NativeLoadError, NativeModuleRef, import_fresh
+from hyperpy.node.runners.native_guard import guest_code
 from hyperpy.node.well_known import KERNEL_PROCESS_ID, drive_caps, messaging_cap, network_cap
 from hyperpy.node.wit_types import Address, Capability, PackageId, ProcessId
 from hyperpy.package.archive import PackageZip, PackageZipError, sha256_bytes, zip_directory_bytes
@@ -258,8 +259,11 @@ def _inferred_needs(project: Project) -> dict[str, InferredNeeds]:
 
 
 def _import_for_inference(process: str, ref: NativeModuleRef) -> tuple[ModuleType, str]:
+    """Import the module as its process will (guarded as native mode is: a native extension import
+    refuses the install here, where the build would refuse it)."""
     try:
-        return import_fresh(ref)
+        with guest_code(lambda line: None):  # the refusal's message is the install error's
+            return import_fresh(ref)
     except NativeLoadError as exc:
         raise InstallError(f"process {process!r}: {exc}") from None
 
