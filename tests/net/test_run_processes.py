@@ -196,3 +196,19 @@ def test_nodes_on_two_machines_meet_through_one_flag(tmp_path: Path) -> None:
             two.stop()
     finally:
         one.stop()
+
+
+def test_run_nodes_boots_several_nodes_that_talk(tmp_path: Path) -> None:
+    """`hyperpy run --nodes a,b2.dev`: both boot in one process (HTTP on --port and --port+1; `a`
+    means `a.dev`) and reach each other over the real network."""
+    node = RunNode("a.dev", tmp_path / "homes", free_port(), f"nodes-{os.getpid()}", "--nodes", "a,b2.dev")
+    node.start()
+    try:
+        assert any("node b2.dev ready on" in line for line in node.seen), node.seen
+        assert inject(node.url, "net:distro:sys", "hi b2", node="b2.dev").body_text() == "ack"
+        second = f"http://127.0.0.1:{node.port + 1}"
+        assert inject(second, "net:distro:sys", "hi a", node="a.dev").body_text() == "ack"
+        node.wait_for("a.dev: hi b2", timeout=30)
+        assert (tmp_path / "homes" / "b2.dev").is_dir()
+    finally:
+        node.stop()

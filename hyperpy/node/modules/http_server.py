@@ -462,7 +462,7 @@ class HttpServerModule(ModuleBase):
         try:
             self.request(
                 Address(self.node.our_node, app),
-                encode_json(incoming),
+                encode_json(incoming, has_float=False),  # strings and None only: the C encoder
                 blob=LazyLoadBlob(None, body),
                 expects_response=max(1, math.ceil(timeout)),
                 request_id=request_id,

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
+import msgpack
 from aiohttp import web
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -395,6 +396,15 @@ class NetTransport:
         ]
 
     def _outbound(self, km: KernelMessage) -> None:
+        """Serialize, check the size cap and queue `km` (any failure goes back to its sender)."""
+        try:
+            self._serialize_and_queue(km)
+        except Exception as error:
+            text = "".join(traceback.format_exception(error))
+            self._print(0, f"net: could not send a message to {km.target}: {text}")
+            self._error(km, SendErrorKind.OFFLINE, f"net could not send it: {_describe(error)}")
+
+    def _serialize_and_queue(self, km: KernelMessage) -> None:
         if isinstance(km.message, Message_Request):
             caps = km.message.value.capabilities
         else:
@@ -684,6 +694,8 @@ class NetTransport:
             identity = Identity.from_json(await request.json())
             if not is_publisher_safe(identity.name) or len(identity.key_bytes()) != 32:
                 raise PkiError(f"{identity.name!r}: a node name and a 0x-prefixed 32-byte key are required")
+            if identity.name == self.name:
+                raise PkiError(f"{self.name} is this node; only it publishes its own entry")
         except (ValueError, PkiError) as error:
             self._print(1, f"net: refused a PKI entry from {request.remote}: {error}")
             return web.json_response({"error": str(error)}, status=400)
@@ -903,9 +915,8 @@ class NetTransport:
 
 
 def _net_action(value: Any) -> bytes:
-    import msgpack
-
-    return msgpack.packb(value, use_bin_type=True)
+    """A NetAction body, as rmp-serde writes it."""
+    return bytes(msgpack.packb(value, use_bin_type=True))
 
 
 def _describe(error: BaseException) -> str:
