@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from hyperpy.node.kernel_json import on_exit_from_json, serde_json_text
 from hyperpy.node.runners.native import NativeLoadError, NativeModuleRef
+from hyperpy.node.runners.native_guard import guest_code
 from hyperpy.node.well_known import KERNEL_PROCESS_ID, drive_caps, messaging_cap, network_cap
 from hyperpy.node.wit_types import Address, Capability, PackageId, ProcessId
 from hyperpy.package.archive import PackageZip, PackageZipError, sha256_bytes, zip_directory_bytes
@@ -263,7 +264,10 @@ def _inferred_needs(project: Project) -> dict[str, InferredNeeds]:
     from hyperpy.runtime.errors import DeclarationError
 
     try:
-        return inferred_needs(project)
+        # guarded as native mode is: a native extension import refuses the install here, where
+        # the build would refuse it (the refusal's message is the install error's)
+        with guest_code(lambda line: None):
+            return inferred_needs(project)
     except (AppImportError, DeclarationError) as exc:
         raise InstallError(str(exc)) from None
 

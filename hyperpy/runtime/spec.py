@@ -87,6 +87,7 @@ class HandlerSpec:
     timer_seconds: float | None = None
     timer_repeat: bool = True
     doc: str | None = None
+    http_status: int = 200
 
     @property
     def body_params(self) -> tuple[ParamSpec, ...]:
@@ -332,6 +333,7 @@ def _handler_spec(app_name: str, name: str, func: Any, decl: HandlerDecl) -> Han
         returns,
         http_methods=tuple(decl.http_methods) if decl.http_methods is not None else None,
         http_path=decl.http_path,
+        http_status=decl.http_status,
         doc=doc,
     )
 
