@@ -334,7 +334,7 @@ class _Builder:
             try:
                 run_componentize(job)
             except ComponentizeFailure as failure:
-                report.done(name, "[red]failed[/red]")
+                report.done(name, "[red]failed[/red]", ok=False)
                 return translate_componentize_failure(
                     failure.report, paths_for(plan, paths), process=name, module=plan.process.module
                 )
