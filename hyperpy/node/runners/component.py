@@ -88,6 +88,9 @@ class ComponentRunner:
     linker, Store and instance, and the runner itself is only read.
     """
 
+    memory_mb: int = DEFAULT_MEMORY_LIMIT_MB
+    """Linear-memory limit of each instance (`run_limits`); the constructor's `memory_mb` sets it."""
+
     def __init__(
         self,
         wasm: bytes | bytearray | Path | str,
