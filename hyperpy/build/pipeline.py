@@ -52,8 +52,9 @@ from hyperpy.package.manifest import MANIFEST_FILE, ManifestEntry, manifest_json
 from hyperpy.package.metadata import MetadataError, MetadataPlan, plan_metadata
 from hyperpy.package.pkg_contents import API_ZIP, PkgContentsError, api_zip, pkg_files
 from hyperpy.package.process_module import (
+    AppImportError,
     ProcessKind,
-    framework_needs,
+    inferred_needs,
     missing_module_problem,
     process_kind,
 )
@@ -290,14 +291,17 @@ class _Builder:
                 raise BuildError(str(exc)) from exc
             except DeclarationError as exc:
                 raise BuildError(f"{self.project.config_file.parent}: {exc}") from exc
-            for process in self.project.processes:
-                module = sys.modules.get(process.module)
-                if modules[process.name][1] != "framework" or module is None:
-                    continue
-                try:
-                    self.needs[process.name] = framework_needs(module)
-                except DeclarationError as exc:
-                    raise BuildError(f"process {process.name!r}: {exc}") from exc
+            # The apps generate_api_wit just imported are read as they are (not imported again).
+            loaded = {
+                process.name: module
+                for process in self.project.processes
+                if modules[process.name][1] == "framework"
+                and (module := sys.modules.get(process.module)) is not None
+            }
+            try:
+                self.needs = inferred_needs(self.project, loaded)
+            except (AppImportError, DeclarationError) as exc:
+                raise BuildError(str(exc)) from exc
         finally:
             for entry in added:
                 if entry in sys.path:
@@ -330,7 +334,7 @@ class _Builder:
             try:
                 run_componentize(job)
             except ComponentizeFailure as failure:
-                report.done(name, "[red]failed[/red]")
+                report.done(name, "[red]failed[/red]", ok=False)
                 return translate_componentize_failure(
                     failure.report, paths_for(plan, paths), process=name, module=plan.process.module
                 )

@@ -19,16 +19,15 @@ from __future__ import annotations
 
 import secrets
 import shutil
-import sys
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from hyperpy.node.kernel_json import on_exit_from_json, serde_json_text
-from hyperpy.node.runners.native import NativeLoadError, NativeModuleRef, import_fresh
+from hyperpy.node.runners.native import NativeLoadError, NativeModuleRef
+from hyperpy.node.runners.native_guard import guest_code
 from hyperpy.node.well_known import KERNEL_PROCESS_ID, drive_caps, messaging_cap, network_cap
 from hyperpy.node.wit_types import Address, Capability, PackageId, ProcessId
 from hyperpy.package.archive import PackageZip, PackageZipError, sha256_bytes, zip_directory_bytes
@@ -43,7 +42,7 @@ from hyperpy.package.manifest import (
 )
 from hyperpy.package.metadata import MetadataError, parse_metadata, plan_metadata
 from hyperpy.package.pkg_contents import API_ZIP, PkgContentsError, api_wit_files, api_zip, pkg_files
-from hyperpy.package.process_module import framework_needs, missing_module_problem, process_kind
+from hyperpy.package.process_module import AppImportError, inferred_needs
 from hyperpy.package.project import (
     InferredNeeds,
     Project,
@@ -254,40 +253,23 @@ def _synthesized_zip(project: Project) -> bytes:
 
 
 def _inferred_needs(project: Project) -> dict[str, InferredNeeds]:
-    """What each framework process needs, read from its app as the build reads it.
+    """What each framework process needs, read from its app as the build reads it
+    (`hyperpy.package.process_module.inferred_needs`, the one rule for both).
 
-    The module is imported fresh (as the native runner imports it) and dropped again, also when
-    `infer_capabilities` is off: the app's UI folder must reach the package either way (the manifest
-    planner itself leaves out inferred capabilities then). A module that is missing, fails to import or
-    declares a wrong app refuses the install, as it fails `hyperpy build`: otherwise it would only show
-    up later as a process that cannot load.
+    Done also when `infer_capabilities` is off: the app's UI folder must reach the package either way
+    (the manifest planner itself leaves out inferred capabilities then). A module that is missing,
+    fails to import or declares a wrong app refuses the install, as it fails `hyperpy build`:
+    otherwise it would only show up later as a process that cannot load.
     """
     from hyperpy.runtime.errors import DeclarationError
 
-    needs: dict[str, InferredNeeds] = {}
-    for process in project.processes:
-        module_file = project.module_path(process)
-        if module_file is None:
-            raise InstallError(missing_module_problem(project, process))
-        if process_kind(module_file) == "raw":
-            continue
-        module, unique_name = _import_for_inference(
-            process.name, NativeModuleRef(process.module, str(project.root))
-        )
-        try:
-            needs[process.name] = framework_needs(module)
-        except DeclarationError as exc:
-            raise InstallError(f"process {process.name!r} ({module_file}): {exc}") from None
-        finally:
-            sys.modules.pop(unique_name, None)
-    return needs
-
-
-def _import_for_inference(process: str, ref: NativeModuleRef) -> tuple[ModuleType, str]:
     try:
-        return import_fresh(ref)
-    except NativeLoadError as exc:
-        raise InstallError(f"process {process!r}: {exc}") from None
+        # guarded as native mode is: a native extension import refuses the install here, where
+        # the build would refuse it (the refusal's message is the install error's)
+        with guest_code(lambda line: None):
+            return inferred_needs(project)
+    except (AppImportError, DeclarationError) as exc:
+        raise InstallError(str(exc)) from None
 
 
 def _package_id(
