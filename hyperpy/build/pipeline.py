@@ -41,33 +41,38 @@ from hyperpy.build.componentize import (
 )
 from hyperpy.build.content_tree import ContentTree, sha256_of
 from hyperpy.build.dependencies import dependency_site, guest_requirements, requirements_key
-from hyperpy.build.entry import entry_module_name, entry_tree, framework_available
+from hyperpy.build.entry import entry_module_name, entry_tree, framework_available, legacy_entry_tree
 from hyperpy.build.errors import BuildError, GuestPaths, translate_componentize_failure
 from hyperpy.build.guest_path import imports_hyperpy, project_sources, runtime_tree
 from hyperpy.build.progress import BuildReporter, reporter
 from hyperpy.build.world import world_spec
 from hyperpy.package.archive import deflate, sha256_file, zip_directory_bytes
-from hyperpy.package.manifest import MANIFEST_FILE, ManifestEntry, manifest_json
+from hyperpy.package.kit_layout import record_generated, written_by_hyperpy
+from hyperpy.package.manifest import MANIFEST_FILE, ManifestEntry
 from hyperpy.package.metadata import MetadataError, MetadataPlan, plan_metadata
 from hyperpy.package.process_module import (
     ProcessKind,
     framework_needs,
+    legacy_bindings_module,
     missing_module_problem,
     process_kind,
 )
 from hyperpy.package.project import (
     NO_NEEDS,
+    Buildable,
     EffectiveCapability,
     InferredNeeds,
-    ProcessConfig,
     Project,
     ProjectConfigError,
+    ScriptConfig,
     effective_capabilities,
     effective_grants,
     effective_networking,
+    generated_files,
     load_project,
     manifest_entries,
 )
+from hyperpy.package.scripts import SCRIPTS_FILE, ScriptsError
 from hyperpy.package.ui_folder import UiFolderError, own_pkg_files, ui_files
 
 CACHE_ENV = "HYPERPY_CACHE_DIR"
@@ -81,7 +86,11 @@ KEEP_CACHED = 48
 
 @dataclass(frozen=True)
 class ProcessBuild:
-    """What happened to one process: `status` is "built" or "cached"."""
+    """What happened to one process or script: `status` is "built" or "cached".
+
+    `role` is "process" (in manifest.json) or "script" (in scripts.json); `bindings` names the
+    kit-style bindings module the code imports (served by the compatibility layer), if any.
+    """
 
     name: str
     kind: ProcessKind
@@ -92,6 +101,8 @@ class ProcessBuild:
     capabilities: tuple[EffectiveCapability, ...]
     request_networking: tuple[bool, str]
     grants: tuple[EffectiveCapability, ...] = ()
+    role: str = "process"
+    bindings: str | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +115,11 @@ class BuildResult:
     manifest: tuple[ManifestEntry, ...]
     metadata_outcome: str
     up_to_date: bool
+    # Things the user should know that do not stop the build (a capability their own manifest lacks).
+    warnings: tuple[str, ...] = ()
+    # "generated" or "yours (kept as written)" for manifest.json and scripts.json.
+    manifest_origin: str = "generated"
+    scripts_origin: str | None = None
 
     @property
     def built(self) -> list[str]:
@@ -131,9 +147,10 @@ def _hyperpy_version() -> str:
 class _Plan:
     """Per-process inputs resolved before any compilation."""
 
-    process: ProcessConfig
+    process: Buildable
     kind: ProcessKind
     module_file: Path
+    bindings: str | None
     app_module: str
     python_path: list[Path]
     key: str
@@ -179,14 +196,14 @@ class _Builder:
         self.work = self.work_root  # replaced by this build's own directory in run()
         self.needs: dict[str, InferredNeeds] = {}
         self.host_import_error: str | None = None
-        self.modules: dict[str, tuple[Path, ProcessKind]] = {}
+        self.modules: dict[str, tuple[Path, ProcessKind]] = {}  # keyed by wasm file name
 
     # -- planning ---------------------------------------------------------------------------------
 
     def _check_modules(self) -> dict[str, tuple[Path, ProcessKind]]:
         found: dict[str, tuple[Path, ProcessKind]] = {}
         problems = []
-        for process in self.project.processes:
+        for process in self.project.buildables:
             module_file = self.project.module_path(process)
             if module_file is None:
                 problems.append(missing_module_problem(self.project, process))
@@ -194,13 +211,14 @@ class _Builder:
             kind = process_kind(module_file)
             if kind == "framework" and not framework_available():
                 problems.append(
-                    f"process {process.name!r}: {module_file} defines no WitWorld class, so it would be "
-                    "built as a hyperpy framework app, but this hyperpy has no framework entry point "
+                    f"{_role(process)} {process.name!r}: {module_file} defines no WitWorld class, so it "
+                    "would be built as a hyperpy framework app, but this hyperpy has no framework entry "
+                    "point "
                     "(hyperpy.runtime.entry); define `class WitWorld` with `def init(self, our: str)` "
                     "to build it as a raw process"
                 )
                 continue
-            found[process.name] = (module_file, kind)
+            found[process.wasm_file_name] = (module_file, kind)
         if problems:
             raise BuildError("\n".join(problems))
         return found
@@ -215,7 +233,10 @@ class _Builder:
         sources_digest = sources.digest()
         sources_dir = sources.materialize(stage / "src", sources_digest)
         kinds = {kind for _file, kind in modules.values()}
-        with_runtime = "framework" in kinds or site is not None or imports_hyperpy(sources)
+        bindings = {name: legacy_bindings_module(file) for name, (file, _kind) in modules.items()}
+        with_runtime = (
+            "framework" in kinds or site is not None or any(bindings.values()) or imports_hyperpy(sources)
+        )
         runtime_digest, runtime_dir = None, None
         if with_runtime:
             runtime = runtime_tree()
@@ -242,13 +263,19 @@ class _Builder:
             "python": sys.version.split()[0],
         }
         plans = []
-        for process in self.project.processes:
-            module_file, kind = modules[process.name]
-            python_path = [runtime_dir, sources_dir] if runtime_dir is not None else [sources_dir]
+        for process in self.project.buildables:
+            module_file, kind = modules[process.wasm_file_name]
+            legacy = bindings[process.wasm_file_name]
+            process_sources = sources_dir / process.source_dir if process.source_dir else sources_dir
+            python_path = [runtime_dir, process_sources] if runtime_dir is not None else [process_sources]
             app_module = process.module
             entry_digest = None
+            entry = None
             if kind == "framework":
                 entry = entry_tree(process.name, process.module)
+            elif legacy is not None:
+                entry = legacy_entry_tree(process.name, process.module, legacy)
+            if entry is not None:
                 entry_digest = entry.digest()
                 entry_dir = entry.materialize(stage / "entry", entry_digest)
                 labels[entry_dir] = "<generated entry>"
@@ -256,10 +283,16 @@ class _Builder:
                 app_module = entry_module_name(process.name)
             if site is not None:
                 python_path.append(site)
-            key_input = {**common, "module": process.module, "kind": kind, "entry": entry_digest}
+            key_input = {
+                **common,
+                "module": process.module,
+                "source_dir": process.source_dir,
+                "kind": kind,
+                "entry": entry_digest,
+            }
             key = sha256_of(json.dumps(key_input, sort_keys=True).encode())
             wasm_cache = self.cache / "components" / f"{key[:40]}.wasm"
-            plans.append(_Plan(process, kind, module_file, app_module, python_path, key, wasm_cache))
+            plans.append(_Plan(process, kind, module_file, legacy, app_module, python_path, key, wasm_cache))
         return plans, originals, labels
 
     def _describe_framework_apps(
@@ -288,7 +321,7 @@ class _Builder:
                 raise BuildError(f"{self.project.config_file.parent}: {exc}") from exc
             for process in self.project.processes:
                 module = sys.modules.get(process.module)
-                if modules[process.name][1] != "framework" or module is None:
+                if modules[process.wasm_file_name][1] != "framework" or module is None:
                     continue
                 try:
                     self.needs[process.name] = framework_needs(module)
@@ -315,7 +348,11 @@ class _Builder:
         os.close(handle)
         temporary = Path(temporary_name)
         try:
-            report.step(name, f"componentize-py ({plan.kind} process, module {plan.process.module})")
+            style = f"kit bindings {plan.bindings}, " if plan.bindings else ""
+            report.step(
+                name,
+                f"componentize-py ({style}{plan.kind} {_role(plan.process)}, module {plan.process.module})",
+            )
             job = ComponentizeJob(
                 wit_dir=str(self.wit_dir),
                 world=self.world,
@@ -348,7 +385,14 @@ class _Builder:
 
     def _own_files(self, plans: list[_Plan], record: dict[str, object]) -> dict[str, Path]:
         """The user's own files in pkg/: everything but what this build or the previous one wrote."""
-        managed = {MANIFEST_FILE, API_ZIP, *(p.process.wasm_file_name for p in plans)}
+        managed = {API_ZIP, *(p.process.wasm_file_name for p in plans)}
+        root = self.project.root
+        if self.project.user_manifest is None:
+            managed.add(MANIFEST_FILE)
+        if self.project.user_scripts is None and (
+            self.project.scripts or written_by_hyperpy(root, SCRIPTS_FILE)
+        ):
+            managed.add(SCRIPTS_FILE)
         for key in ("wasm_files", "ui_files"):
             previous = record.get(key, [])
             if isinstance(previous, list):
@@ -366,7 +410,7 @@ class _Builder:
     def _pkg_tree(
         self,
         plans: list[_Plan],
-        manifest: list[ManifestEntry],
+        generated: dict[str, bytes],
         own_files: dict[str, Path],
         ui: dict[str, Path],
     ) -> ContentTree:
@@ -378,9 +422,36 @@ class _Builder:
             tree.add(relative, path)
         for plan in plans:
             tree.add(plan.process.wasm_file_name, plan.wasm_cache)
-        tree.add(MANIFEST_FILE, manifest_json(manifest).encode())
+        for name, data in generated.items():
+            tree.add(name, data)
         tree.add(API_ZIP, self._api_zip())
         return tree
+
+    def _user_manifest_warnings(self, manifest: list[ManifestEntry]) -> list[str]:
+        """What a framework app needs that the user's own manifest does not give it (not added:
+        the file is used as written; the process would fail at run time with a capability error)."""
+        if self.project.user_manifest is None:
+            return []
+        warnings = []
+        for entry in manifest:
+            needs = self.needs.get(entry.process_name)
+            if needs is None:
+                continue
+            given = {e if isinstance(e, str) else e.process for e in entry.request_capabilities}
+            missing = sorted(needs.processes - given)
+            if missing:
+                warnings.append(
+                    f"{self.project.user_manifest}: process {entry.process_name!r} uses "
+                    f"{', '.join(missing)} but its request_capabilities do not list "
+                    f"{'it' if len(missing) == 1 else 'them'}; your manifest is used as written, so add "
+                    "them there or the process gets a capability error at run time"
+                )
+            if needs.networking and not entry.request_networking:
+                warnings.append(
+                    f"{self.project.user_manifest}: process {entry.process_name!r} messages other nodes "
+                    "but has request_networking false; set it to true there"
+                )
+        return warnings
 
     def _api_zip(self) -> bytes:
         """kit's api.zip: the package's api/*.wit plus metadata's api_includes (empty zip if none)."""
@@ -417,7 +488,12 @@ class _Builder:
         return packed
 
     def _commit(
-        self, tree: ContentTree, zip_bytes: bytes, written: dict[str, list[str]], pkg_digest: str
+        self,
+        tree: ContentTree,
+        zip_bytes: bytes,
+        written: dict[str, list[str]],
+        pkg_digest: str,
+        generated: dict[str, bytes],
     ) -> None:
         pkg = self.project.pkg_dir
         staged = tree.materialize(self.work, pkg_digest)
@@ -434,6 +510,7 @@ class _Builder:
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
         self.metadata_plan.write()
+        record_generated(self.project.root, generated)
         record = {"pkg_digest": pkg_digest, "zip_sha256": sha256_of(zip_bytes), **written}
         (self.project.target_dir / "hyperpy" / BUILD_RECORD).write_text(json.dumps(record, indent=2))
 
@@ -510,8 +587,12 @@ class _Builder:
                 "infer capabilities; make it importable here"
             )
 
-        manifest = manifest_entries(self.project, self.needs)
-        tree = self._pkg_tree(plans, manifest, own_files, ui)
+        try:
+            manifest = manifest_entries(self.project, self.needs)
+            generated = generated_files(self.project, manifest)
+        except (ProjectConfigError, ScriptsError) as exc:
+            raise _as_build_error(exc) from exc
+        tree = self._pkg_tree(plans, generated, own_files, ui)
         pkg_digest = tree.digest()
         zip_sha = self._up_to_date(record, pkg_digest)
         up_to_date = zip_sha is not None
@@ -520,7 +601,7 @@ class _Builder:
             zip_bytes = zip_directory_bytes(staged_for_zip, self._cached_deflate)
             zip_sha = sha256_of(zip_bytes)
             written = {"wasm_files": [p.process.wasm_file_name for p in plans], "ui_files": sorted(ui)}
-            self._commit(tree, zip_bytes, written, pkg_digest)
+            self._commit(tree, zip_bytes, written, pkg_digest, generated)
         prune_least_recently_used(self.cache / "components", "*.wasm", KEEP_CACHED)
         prune_least_recently_used(self.cache / "deflate", "*.deflate", KEEP_CACHED)
 
@@ -530,6 +611,26 @@ class _Builder:
             assert not isinstance(outcome, str)
             status, seconds = outcome
             process_needs = self.needs.get(plan.process.name, NO_NEEDS)
+            if isinstance(plan.process, ScriptConfig):
+                entry = plan.process.entry
+                builds.append(
+                    ProcessBuild(
+                        name=plan.process.name,
+                        kind=plan.kind,
+                        status=status,
+                        wasm_path=self.project.pkg_dir / plan.process.wasm_file_name,
+                        wasm_size=plan.wasm_cache.stat().st_size,
+                        seconds=seconds,
+                        capabilities=tuple(
+                            EffectiveCapability(c, "config") for c in entry.request_capabilities
+                        ),
+                        request_networking=(entry.request_networking, "config"),
+                        grants=tuple(EffectiveCapability(c, "config") for c in entry.grant_capabilities),
+                        role="script",
+                        bindings=plan.bindings,
+                    )
+                )
+                continue
             builds.append(
                 ProcessBuild(
                     name=plan.process.name,
@@ -541,8 +642,10 @@ class _Builder:
                     capabilities=tuple(effective_capabilities(plan.process, process_needs)),
                     request_networking=effective_networking(plan.process, process_needs),
                     grants=tuple(effective_grants(plan.process, process_needs)),
+                    bindings=plan.bindings,
                 )
             )
+        yours = "yours (kept as written)"
         return BuildResult(
             project=self.project,
             zip_path=self.project.zip_path,
@@ -552,7 +655,18 @@ class _Builder:
             manifest=tuple(manifest),
             metadata_outcome=self.metadata_plan.outcome,
             up_to_date=up_to_date,
+            warnings=tuple(self._user_manifest_warnings(manifest)),
+            manifest_origin=yours if self.project.user_manifest is not None else "generated",
+            scripts_origin=(
+                yours
+                if self.project.user_scripts is not None
+                else ("generated" if self.project.scripts else None)
+            ),
         )
+
+
+def _role(unit: Buildable) -> str:
+    return "script" if isinstance(unit, ScriptConfig) else "process"
 
 
 def _touch(path: Path) -> None:

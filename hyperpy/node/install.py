@@ -34,12 +34,12 @@ from hyperpy.node.runners.native import NativeLoadError, NativeModuleRef, import
 from hyperpy.node.well_known import KERNEL_PROCESS_ID, drive_caps, messaging_cap, network_cap
 from hyperpy.node.wit_types import Address, Capability, PackageId, ProcessId
 from hyperpy.package.archive import PackageZip, PackageZipError, deflate, sha256_bytes, zip_directory_bytes
+from hyperpy.package.kit_layout import is_project_dir
 from hyperpy.package.manifest import (
     MANIFEST_FILE,
     CapabilityGrant,
     ManifestEntry,
     ManifestError,
-    manifest_json,
     parse_manifest,
 )
 from hyperpy.package.metadata import MetadataError, parse_metadata
@@ -48,6 +48,7 @@ from hyperpy.package.project import (
     InferredNeeds,
     Project,
     ProjectConfigError,
+    generated_files,
     load_project,
     manifest_entries,
 )
@@ -223,7 +224,7 @@ def _package_directory(path: Path, mode: str) -> tuple[Project | None, Path | No
     """(project or None, the pkg/ directory to zip or None when native mode synthesizes it)."""
     if (path / MANIFEST_FILE).is_file():
         return None, path
-    project = load_project(path) if (path / "pyproject.toml").is_file() else None
+    project = load_project(path) if is_project_dir(path) else None
     if (path / "pkg" / MANIFEST_FILE).is_file():
         return project, path / "pkg"
     if project is not None and mode == "native":
@@ -244,7 +245,8 @@ def _synthesized_zip(project: Project) -> bytes:
     """
     needs = _inferred_needs(project)
     manifest = manifest_entries(project, needs)
-    managed = {MANIFEST_FILE, "api.zip", *(process.wasm_file_name for process in project.processes)}
+    generated = generated_files(project, manifest)
+    managed = {*generated, "api.zip", *(unit.wasm_file_name for unit in project.buildables)}
     own_files = own_pkg_files(project.pkg_dir, managed)
     declared = {name: process_needs.ui_folder for name, process_needs in needs.items()}
     files = {**own_files, **ui_files(project, declared, own_files)}
@@ -254,7 +256,8 @@ def _synthesized_zip(project: Project) -> bytes:
             target = pkg / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, target)
-        (pkg / MANIFEST_FILE).write_text(manifest_json(manifest), encoding="utf-8")
+        for name, data in generated.items():
+            (pkg / name).write_bytes(data)
         return zip_directory_bytes(pkg, _deflate_cache)
 
 
@@ -277,7 +280,7 @@ def _inferred_needs(project: Project) -> dict[str, InferredNeeds]:
         if process_kind(module_file) == "raw":
             continue
         module, unique_name = _import_for_inference(
-            process.name, NativeModuleRef(process.module, str(project.root))
+            process.name, NativeModuleRef(process.module, str(project.source_root(process)))
         )
         try:
             needs[process.name] = framework_needs(module)
@@ -331,8 +334,9 @@ def _native_refs(
 ) -> dict[str, NativeModuleRef]:
     refs: dict[str, NativeModuleRef] = {}
     if project is not None:
-        for process in project.processes:
-            refs[process.wasm_file_name] = NativeModuleRef(process.module, str(project.root))
+        # Scripts too: the terminal spawns them from their wasm path like any process.
+        for unit in project.buildables:
+            refs[unit.wasm_file_name] = NativeModuleRef(unit.module, str(project.source_root(unit)))
     for key, value in native_modules.items():
         name = key.lstrip("/")
         if not name.endswith(".wasm"):
