@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 # public name -> module defining it; a name mapped to itself is a submodule (e.g. `hyperpy.kv`).
 _EXPORTS: dict[str, str] = {
-    **dict.fromkeys(("Proxy", "call", "call_raw", "send"), "hyperpy.runtime.calls"),
+    **dict.fromkeys(("Proxy", "call", "call_raw", "request", "send"), "hyperpy.runtime.calls"),
     **dict.fromkeys(
         (
             "add_response_header",
@@ -75,6 +75,7 @@ _EXPORTS: dict[str, str] = {
         "hyperpy.runtime.errors",
     ),
     "HttpRequest": "hyperpy.runtime.routing",
+    "script": "hyperpy.runtime.scripting",
     **dict.fromkeys(
         (
             "EveryMessage",
@@ -141,6 +142,9 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     )
     from hyperpy.runtime.calls import (
         call_raw as call_raw,
+    )
+    from hyperpy.runtime.calls import (
+        request as request,
     )
     from hyperpy.runtime.calls import (
         send as send,
@@ -249,6 +253,9 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     )
     from hyperpy.runtime.routing import (
         HttpRequest as HttpRequest,
+    )
+    from hyperpy.runtime.scripting import (
+        script as script,
     )
     from hyperpy.runtime.state import (
         EveryMessage as EveryMessage,

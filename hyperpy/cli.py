@@ -19,10 +19,10 @@ COMMANDS: dict[str, str] = {
     "check": "hyperpy.build.check:check_command",
     "wit": "hyperpy.build.witgen.commands:wit_command",
     "stubs": "hyperpy.build.witgen.commands:stubs_command",
-    "run": "hyperpy.node.cli:run_command",
-    "inject": "hyperpy.node.cli:inject_command",
-    "start-package": "hyperpy.node.cli:start_package_command",
-    "dev": "hyperpy.dev:dev_command",
+    "run": "hyperpy.commands.run:run_command",
+    "inject": "hyperpy.commands.run:inject_command",
+    "start-package": "hyperpy.commands.run:start_package_command",
+    "dev": "hyperpy.commands.dev:dev_command",
     "bench": "hyperpy.bench.cli:bench_command",
 }
 

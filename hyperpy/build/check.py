@@ -20,7 +20,6 @@ the local node agree on them; the component facts come from `hyperpy.build.compo
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 import zipfile
@@ -44,6 +43,7 @@ from hyperpy.package.manifest import MANIFEST_FILE, ManifestEntry, ManifestError
 from hyperpy.package.metadata import METADATA_FILE, MetadataError, PackageMetadata, parse_metadata
 from hyperpy.package.problems import Problem
 from hyperpy.package.scripts import SCRIPTS_FILE, ScriptsError, parse_scripts
+from hyperpy.runtime import jsonwire
 
 STANDARD_INTERFACE = "hyperware:process/standard@1.0.0"
 STANDARD_PACKAGE_PREFIX = "hyperware:process/"
@@ -95,7 +95,7 @@ def standard_signatures() -> dict[str, str]:
     compares, so this file cannot drift from the WIT.
     """
     text = resources.files("hyperpy.build").joinpath("standard_abi.json").read_text(encoding="utf-8")
-    functions: dict[str, str] = json.loads(text)["functions"]
+    functions: dict[str, str] = jsonwire.loads(text)["functions"]
     return functions
 
 
@@ -508,7 +508,7 @@ def _check_package(files: PackageFiles, report: CheckReport, progress: Progress)
 def _wasm_paths_of_invalid_manifest(manifest_bytes: bytes) -> list[tuple[int, str, str]]:
     """The wasm paths a schema-invalid manifest still names, so one run reports every problem."""
     try:
-        raw = json.loads(manifest_bytes)
+        raw = jsonwire.loads(manifest_bytes)
     except (ValueError, UnicodeDecodeError):
         return []
     if not isinstance(raw, list):

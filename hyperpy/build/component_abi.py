@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass, field
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 
+from hyperpy.package.cache import machine_cache_dir
 from hyperpy.package.hyperdrive_features import HYPERDRIVE_CAPI_FEATURES_OFF, HYPERDRIVE_CONFIG_FEATURES
 
 # Bump when the shape of ComponentFacts or the inspection changes, so old cache entries are ignored.
@@ -151,11 +152,7 @@ def _inspect_uncached(data: bytes, digest: str) -> ComponentFacts:
 
 def check_cache_dir() -> Path:
     """Where inspection facts are cached: `$HYPERPY_CACHE_DIR/check`, else the user cache directory."""
-    root = os.environ.get("HYPERPY_CACHE_DIR")
-    if root:
-        return Path(root) / "check"
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "hyperpy" / "check"
+    return machine_cache_dir("check")
 
 
 def inspect_component(data: bytes, *, use_cache: bool = True) -> ComponentFacts:

@@ -80,11 +80,20 @@ def _hyperpy_root() -> Path:
     return Path(spec.origin).parent
 
 
-def runtime_tree() -> ContentTree:
-    """`hyperpy/__init__.py`, `hyperpy/runtime/**.py` and pure-Python msgpack, as guest path files."""
+# What code written against kit's bindings needs of the runtime: the compatibility layer alone.
+KIT_BINDINGS_FILES = ("runtime/__init__.py", "runtime/kit_bindings.py")
+
+
+def runtime_tree(only: tuple[str, ...] | None = None) -> ContentTree:
+    """`hyperpy/__init__.py`, `hyperpy/runtime/**.py` and pure-Python msgpack, as guest path files;
+    with `only`, just those files of the package (paths relative to `hyperpy/`)."""
     tree = ContentTree()
     package = _hyperpy_root()
     tree.add("hyperpy/__init__.py", package / "__init__.py")
+    if only is not None:
+        for relative in only:
+            tree.add(f"hyperpy/{relative}", package / relative)
+        return tree
     runtime = package / "runtime"
     for current, dirs, files in os.walk(runtime):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")

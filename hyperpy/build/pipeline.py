@@ -43,10 +43,11 @@ from hyperpy.build.content_tree import ContentTree, sha256_of
 from hyperpy.build.dependencies import dependency_site, guest_requirements, requirements_key
 from hyperpy.build.entry import entry_module_name, entry_tree, framework_available, legacy_entry_tree
 from hyperpy.build.errors import BuildError, GuestPaths, translate_componentize_failure
-from hyperpy.build.guest_path import imports_hyperpy, project_sources, runtime_tree
+from hyperpy.build.guest_path import KIT_BINDINGS_FILES, imports_hyperpy, project_sources, runtime_tree
 from hyperpy.build.progress import BuildReporter, reporter
 from hyperpy.build.world import world_spec
-from hyperpy.package.archive import deflate, sha256_file, zip_directory_bytes
+from hyperpy.package.archive import sha256_file, zip_directory_bytes
+from hyperpy.package.cache import DeflateCache, cache_override, mark_used, prune
 from hyperpy.package.kit_layout import record_generated, written_by_hyperpy
 from hyperpy.package.manifest import MANIFEST_FILE, ManifestEntry
 from hyperpy.package.metadata import MetadataError, MetadataPlan, plan_metadata
@@ -75,7 +76,6 @@ from hyperpy.package.project import (
 from hyperpy.package.scripts import SCRIPTS_FILE, ScriptsError
 from hyperpy.package.ui_folder import UiFolderError, own_pkg_files, ui_files
 
-CACHE_ENV = "HYPERPY_CACHE_DIR"
 API_ZIP = "api.zip"
 BUILD_RECORD = "last-build.json"
 # Bump when the way components are produced changes, so old cache entries are not reused.
@@ -131,9 +131,10 @@ class BuildResult:
 
 
 def cache_root(project: Project) -> Path:
-    """Where staged inputs and built components live: $HYPERPY_CACHE_DIR or <project>/target/hyperpy."""
-    override = os.environ.get(CACHE_ENV)
-    return Path(override).expanduser().resolve() if override else project.target_dir / "hyperpy"
+    """Where staged inputs and built components live: $HYPERPY_CACHE_DIR or <project>/target/hyperpy
+    (`hyperpy.package.cache` says why the build's default is per project)."""
+    override = cache_override()
+    return override if override is not None else project.target_dir / "hyperpy"
 
 
 def _hyperpy_version() -> str:
@@ -192,6 +193,9 @@ class _Builder:
         self.jobs = max(1, jobs or os.cpu_count() or 1)
         self.progress = progress
         self.cache = cache_root(project)
+        # Large entries (components) deflated once per content, on disk under the build cache: a
+        # manifest-only change re-zips pkg/ for the price of a file read.
+        self.deflate_cache = DeflateCache(self.cache / "deflate", min_size=1 << 20, memory_limit=0)
         self.work_root = project.target_dir / "hyperpy" / "tmp"
         self.work = self.work_root  # replaced by this build's own directory in run()
         self.needs: dict[str, InferredNeeds] = {}
@@ -234,12 +238,12 @@ class _Builder:
         sources_dir = sources.materialize(stage / "src", sources_digest)
         kinds = {kind for _file, kind in modules.values()}
         bindings = {name: legacy_bindings_module(file) for name, (file, _kind) in modules.items()}
-        with_runtime = (
-            "framework" in kinds or site is not None or any(bindings.values()) or imports_hyperpy(sources)
-        )
+        full_runtime = "framework" in kinds or site is not None or imports_hyperpy(sources)
         runtime_digest, runtime_dir = None, None
-        if with_runtime:
-            runtime = runtime_tree()
+        if full_runtime or any(bindings.values()):
+            # Code in kit's bindings style needs only the compatibility layer, so its components stay
+            # cached while the rest of the runtime changes.
+            runtime = runtime_tree() if full_runtime else runtime_tree(only=KIT_BINDINGS_FILES)
             runtime_digest = runtime.digest()
             runtime_dir = runtime.materialize(stage / "runtime", runtime_digest)
         world = world_spec(self.project.package, self.project.publisher, self.project.api_dir)
@@ -338,7 +342,7 @@ class _Builder:
         """Build one component into the cache; return (status, seconds) or an error message."""
         name = plan.process.name
         if plan.wasm_cache.is_file():
-            _touch(plan.wasm_cache)
+            mark_used(plan.wasm_cache)
             report.done(name, "[dim]cached[/dim]")
             return "cached", 0.0
         started = time.monotonic()
@@ -470,23 +474,6 @@ class _Builder:
                 shutil.copyfile(source, root / source.name)
             return zip_directory_bytes(root)
 
-    def _cached_deflate(self, data: bytes) -> bytes:
-        """Deflate, remembering large results (components) by content hash: re-zipping after a
-        manifest-only change then costs a file read instead of a second of compression."""
-        if len(data) < 1 << 20:
-            return deflate(data)
-        path = self.cache / "deflate" / f"{sha256_of(data)[:40]}.deflate"
-        if path.is_file():
-            _touch(path)
-            return path.read_bytes()
-        packed = deflate(data)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=".deflate-", dir=path.parent)
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(packed)
-        os.replace(temporary, path)
-        return packed
-
     def _commit(
         self,
         tree: ContentTree,
@@ -598,50 +585,41 @@ class _Builder:
         up_to_date = zip_sha is not None
         if zip_sha is None:
             staged_for_zip = tree.materialize(self.work, pkg_digest)
-            zip_bytes = zip_directory_bytes(staged_for_zip, self._cached_deflate)
+            zip_bytes = zip_directory_bytes(staged_for_zip, self.deflate_cache)
             zip_sha = sha256_of(zip_bytes)
             written = {"wasm_files": [p.process.wasm_file_name for p in plans], "ui_files": sorted(ui)}
             self._commit(tree, zip_bytes, written, pkg_digest, generated)
-        prune_least_recently_used(self.cache / "components", "*.wasm", KEEP_CACHED)
-        prune_least_recently_used(self.cache / "deflate", "*.deflate", KEEP_CACHED)
+        prune(self.cache / "components", ".wasm", keep_count=KEEP_CACHED)
+        self.deflate_cache.prune_disk(KEEP_CACHED)
 
         builds = []
         for plan in plans:
             outcome = outcomes[plan.process.name]
             assert not isinstance(outcome, str)
             status, seconds = outcome
-            process_needs = self.needs.get(plan.process.name, NO_NEEDS)
-            if isinstance(plan.process, ScriptConfig):
-                entry = plan.process.entry
-                builds.append(
-                    ProcessBuild(
-                        name=plan.process.name,
-                        kind=plan.kind,
-                        status=status,
-                        wasm_path=self.project.pkg_dir / plan.process.wasm_file_name,
-                        wasm_size=plan.wasm_cache.stat().st_size,
-                        seconds=seconds,
-                        capabilities=tuple(
-                            EffectiveCapability(c, "config") for c in entry.request_capabilities
-                        ),
-                        request_networking=(entry.request_networking, "config"),
-                        grants=tuple(EffectiveCapability(c, "config") for c in entry.grant_capabilities),
-                        role="script",
-                        bindings=plan.bindings,
-                    )
-                )
-                continue
+            unit = plan.process
+            if isinstance(unit, ScriptConfig):
+                entry = unit.entry
+                capabilities = tuple(EffectiveCapability(c, "config") for c in entry.request_capabilities)
+                grants = tuple(EffectiveCapability(c, "config") for c in entry.grant_capabilities)
+                networking = (entry.request_networking, "config")
+            else:
+                process_needs = self.needs.get(unit.name, NO_NEEDS)
+                capabilities = tuple(effective_capabilities(unit, process_needs))
+                grants = tuple(effective_grants(unit, process_needs))
+                networking = effective_networking(unit, process_needs)
             builds.append(
                 ProcessBuild(
-                    name=plan.process.name,
+                    name=unit.name,
                     kind=plan.kind,
                     status=status,
-                    wasm_path=self.project.pkg_dir / plan.process.wasm_file_name,
+                    wasm_path=self.project.pkg_dir / unit.wasm_file_name,
                     wasm_size=plan.wasm_cache.stat().st_size,
                     seconds=seconds,
-                    capabilities=tuple(effective_capabilities(plan.process, process_needs)),
-                    request_networking=effective_networking(plan.process, process_needs),
-                    grants=tuple(effective_grants(plan.process, process_needs)),
+                    capabilities=capabilities,
+                    request_networking=networking,
+                    grants=grants,
+                    role=_role(unit),
                     bindings=plan.bindings,
                 )
             )
@@ -667,26 +645,6 @@ class _Builder:
 
 def _role(unit: Buildable) -> str:
     return "script" if isinstance(unit, ScriptConfig) else "process"
-
-
-def _touch(path: Path) -> None:
-    """Mark a cache entry as used now (pruning removes the least recently used)."""
-    with contextlib.suppress(OSError):
-        os.utime(path)
-
-
-def prune_least_recently_used(directory: Path, pattern: str, keep: int) -> None:
-    """Delete all but the `keep` most recently used entries: every source edit adds an ~18 MB
-    component, so an unpruned cache grows by gigabytes over a day of `hyperpy dev`."""
-    if not directory.is_dir():
-        return
-    entries = []
-    for path in directory.glob(pattern):
-        with contextlib.suppress(OSError):
-            entries.append((path.stat().st_mtime, path))
-    for _mtime, path in sorted(entries, reverse=True)[keep:]:
-        with contextlib.suppress(OSError):
-            path.unlink()
 
 
 @contextlib.contextmanager

@@ -155,8 +155,17 @@ class NodeServices(Protocol):
 
     def grant_capabilities(self, holder: ProcessId, caps: list[Capability]) -> None: ...
 
+    def capabilities(self, holder: ProcessId) -> list[Capability]:
+        """Every capability `holder` holds (what a `root` script of the terminal inherits)."""
+        ...
+
     def printout(self, source: ProcessId, verbosity: int, text: str) -> None:
         """Write a line to the node's terminal output (shown when `verbosity` ≤ the node's level)."""
+        ...
+
+    @property
+    def network_link(self) -> object | None:
+        """The node's `NetworkLink` (in-memory `Network` or real `NetTransport`), for net:distro:sys."""
         ...
 
 

@@ -17,12 +17,10 @@ pkg/ files). Directories are zipped with kit's deterministic writer, so `version
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import shutil
 import sys
 import tempfile
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +31,8 @@ from hyperpy.node.kernel_json import on_exit_from_json, serde_json_text
 from hyperpy.node.runners.native import NativeLoadError, NativeModuleRef, import_fresh
 from hyperpy.node.well_known import KERNEL_PROCESS_ID, drive_caps, messaging_cap, network_cap
 from hyperpy.node.wit_types import Address, Capability, PackageId, ProcessId
-from hyperpy.package.archive import PackageZip, PackageZipError, deflate, sha256_bytes, zip_directory_bytes
+from hyperpy.package.archive import PackageZip, PackageZipError, sha256_bytes, zip_directory_bytes
+from hyperpy.package.cache import DeflateCache
 from hyperpy.package.kit_layout import is_project_dir
 from hyperpy.package.manifest import (
     MANIFEST_FILE,
@@ -99,38 +98,8 @@ class PreparedPackage:
 # ============================================================================================ prepare
 
 
-class DeflateCache:
-    """Remembers the deflated form of files zipped before (keyed by content hash).
-
-    Why: installing a directory zips it (the version hash is the zip's sha256), and deflating an 18 MB
-    component takes over a second. Reinstalls in a dev loop or a test suite zip the same wasm again and
-    again with only the manifest changed; this makes those installs cost a hash instead.
-    """
-
-    def __init__(self, limit_bytes: int = 512 << 20) -> None:
-        self._limit = limit_bytes
-        self._entries: dict[bytes, bytes] = {}
-        self._size = 0
-        self._lock = threading.Lock()
-
-    def __call__(self, data: bytes) -> bytes:
-        if len(data) < 64 << 10:
-            return deflate(data)
-        key = hashlib.sha256(data).digest()
-        with self._lock:
-            cached = self._entries.get(key)
-        if cached is not None:
-            return cached
-        packed = deflate(data)
-        with self._lock:
-            while self._entries and self._size + len(packed) > self._limit:
-                oldest = next(iter(self._entries))
-                self._size -= len(self._entries.pop(oldest))
-            self._entries[key] = packed
-            self._size += len(packed)
-        return packed
-
-
+# In memory only: installs zip the same components again and again within one process (a dev loop,
+# a test session); `hyperpy.package.cache.DeflateCache` is the one deflate cache, shared with the build.
 _deflate_cache = DeflateCache()
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import json
 import random
 import threading
 import time
@@ -40,6 +41,7 @@ from hyperpy.node.kernel_json import (
     RUN_PROCESS_ERROR,
     STARTED_PROCESS,
     Booted,
+    Debug,
     DropCapabilities,
     GrantCapabilities,
     InitializeProcess,
@@ -64,7 +66,6 @@ from hyperpy.node.well_known import (
     KERNEL_PROCESS_ID,
     NET_PROCESS_ID,
     OUR_NODE_ALIAS,
-    is_hypermap_safe,
     messaging_cap,
     network_cap,
 )
@@ -83,6 +84,7 @@ from hyperpy.node.wit_types import (
     SendError,
     SendErrorKind,
 )
+from hyperpy.package.names import is_hypermap_safe
 
 T = TypeVar("T")
 
@@ -749,16 +751,16 @@ class Kernel:
             return
         self._network.send(km, self)
 
-    def network_error(self, km: KernelMessage, kind: SendErrorKind) -> None:
-        """The network could not deliver `km` (called on this kernel's loop)."""
-        self._soon(self._deliver_network_error, km, kind)
+    def network_error(self, km: KernelMessage, kind: SendErrorKind, reason: str | None = None) -> None:
+        """The network could not deliver `km` (from any thread); `reason` explains it to an injector."""
+        self._soon(self._deliver_network_error, km, kind, reason)
 
-    def _deliver_network_error(self, km: KernelMessage, kind: SendErrorKind) -> None:
+    def _deliver_network_error(self, km: KernelMessage, kind: SendErrorKind, reason: str | None) -> None:
         error = SendError(kind, km.target, km.message, km.lazy_load_blob)
         injection = self._injections.get(km.id)
         if injection is not None and injection.address == km.source:
             self._resolve_injection(
-                km.id, InjectionOutcome(error=error, reason=f"{km.target.node} is offline")
+                km.id, InjectionOutcome(error=error, reason=reason or f"{km.target.node} is offline")
             )
             return
         entry = self._entries.get(km.source.process)
@@ -809,6 +811,8 @@ class Kernel:
             return
         if isinstance(command, InitializeProcess):
             self._command_initialize(km, command)
+        elif isinstance(command, Debug):
+            self._kernel_reply(km, self._debug_body(command))
         elif isinstance(command, RunProcess):
             ok = self.run_process(command.id)
             self._kernel_reply(km, STARTED_PROCESS if ok else RUN_PROCESS_ERROR)
@@ -829,6 +833,16 @@ class Kernel:
             self._booted()
         elif isinstance(command, Shutdown):
             self.printout(0, "kernel: Shutdown is only accepted from the node itself (stop the node instead)")
+
+    def _debug_body(self, command: Debug) -> bytes:
+        """`KernelResponse::Debug`: the process map (or one row, null when absent) as `top` reads it;
+        runtime modules appear with an empty wasm handle, as in Hyperdrive's map."""
+        if command.process is None:
+            rows = {str(pid): entry.persisted().to_json() for pid, entry in self._entries.items()}
+            return json.dumps({"Debug": {"ProcessMap": rows}}).encode()
+        entry = self._entries.get(command.process)
+        row = entry.persisted().to_json() if entry is not None else None
+        return json.dumps({"Debug": {"Process": row}}).encode()
 
     def _kernel_reply(self, km: KernelMessage, body: bytes) -> None:
         self._route(
@@ -1234,8 +1248,18 @@ class KernelServices:
         with kernel._lock:
             kernel.add_capabilities(holder, caps)
 
+    def capabilities(self, holder: ProcessId) -> list[Capability]:
+        kernel = self._kernel
+        with kernel._lock:
+            return kernel.all_capabilities(holder)
+
     def printout(self, source: ProcessId, verbosity: int, text: str) -> None:
         self._kernel.terminal.print(verbosity, source, text)
+
+    @property
+    def network_link(self) -> NetworkLink | None:
+        """How this node reaches others (net:distro:sys asks a real transport for peers and PKI)."""
+        return self._kernel._network
 
 
 def _cap_dict(caps: list[Capability]) -> dict[CapKey, Capability]:

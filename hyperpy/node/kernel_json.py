@@ -12,7 +12,6 @@ Decoding raises `KernelJsonError` naming the field; the kernel turns that into t
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +26,7 @@ from hyperpy.node.wit_types import (
     ProcessId,
     Request,
 )
+from hyperpy.runtime import jsonwire
 
 
 class KernelJsonError(ValueError):
@@ -135,8 +135,9 @@ def on_exit_from_json(value: Any, field: str = "on_exit") -> OnExit:
 
 
 def serde_json_text(value: Any) -> str:
-    """JSON text as serde_json's `to_string` writes it (compact; object keys sorted, as its default map)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """JSON text of a `serde_json::Value` as `to_string` writes it (compact; object keys sorted, as its
+    default map): capability params. Written by `hyperpy.runtime.jsonwire`, the one serde_json writer."""
+    return jsonwire.dumps_str(value, sort_keys=True)
 
 
 def capability_to_json(cap: Capability) -> dict[str, Any]:
@@ -230,8 +231,16 @@ class Shutdown:
     pass
 
 
+@dataclass
+class Debug:
+    """`KernelCommand::Debug(KernelPrint)`: `process` None asks for the whole process map (`top`)."""
+
+    process: ProcessId | None = None
+
+
 KernelCommand = (
-    InitializeProcess
+    Debug
+    | InitializeProcess
     | RunProcess
     | KillProcess
     | GrantCapabilities
@@ -245,7 +254,7 @@ KernelCommand = (
 def command_from_json(body: bytes) -> KernelCommand:
     """Parse a `KernelCommand` body (bytes of JSON); raise KernelJsonError naming what is wrong."""
     try:
-        value = json.loads(body)
+        value = jsonwire.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise KernelJsonError(f"not JSON: {exc}") from None
     if value == "Booted":
@@ -256,6 +265,14 @@ def command_from_json(body: bytes) -> KernelCommand:
         isinstance(value, dict) and len(value) == 1, 'expected a KernelCommand such as {"RunProcess": ...}'
     )
     ((name, payload),) = value.items()
+    if name == "Debug":
+        if payload == "ProcessMap":
+            return Debug()
+        _expect(
+            isinstance(payload, dict) and set(payload) == {"Process"},
+            'Debug: expected "ProcessMap" or {"Process": "process:package:publisher"}',
+        )
+        return Debug(process_id_from_json(payload["Process"], "Debug.Process"))
     if name == "RunProcess":
         return RunProcess(process_id_from_json(payload, "RunProcess"))
     if name == "KillProcess":
@@ -324,7 +341,7 @@ def command_to_json(command: KernelCommand) -> bytes:
         value = {"SetOnExit": {"target": str(command.target), "on_exit": on_exit_to_json(command.on_exit)}}
     else:
         value = type(command).__name__
-    return json.dumps(value, separators=(",", ":")).encode()
+    return jsonwire.dumps(value)
 
 
 # KernelResponse bodies (unit variants are plain strings).
@@ -335,4 +352,4 @@ RUN_PROCESS_ERROR = b'"RunProcessError"'
 
 
 def killed_process_body(process: ProcessId) -> bytes:
-    return json.dumps({"KilledProcess": str(process)}).encode()
+    return jsonwire.dumps({"KilledProcess": str(process)})

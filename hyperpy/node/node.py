@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import json
 import random
 import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ from hyperpy.node.install import (
 from hyperpy.node.kernel import Kernel, KernelStopped, ProcessStatus
 from hyperpy.node.kernel_json import on_exit_to_json
 from hyperpy.node.modules.state import StateModule, read_state
+from hyperpy.node.net.transport import NetConfig, NetTransport
 from hyperpy.node.network import Network
 from hyperpy.node.runner_factory import RunnerContext
 from hyperpy.node.runners.compile_cache_dir import default_cache_dir
@@ -47,6 +47,7 @@ from hyperpy.node.wit_types import (
     SendErrorKind,
 )
 from hyperpy.package.names import is_publisher_safe
+from hyperpy.runtime import jsonwire
 
 ModuleSource = list[RuntimeModule] | Callable[[], list[RuntimeModule]]
 
@@ -74,7 +75,7 @@ class InjectResponse:
     capabilities: list[Capability]
 
     def json(self) -> Any:
-        return json.loads(self.body)
+        return jsonwire.loads(self.body)
 
     def text(self) -> str:
         return self.body.decode()
@@ -112,7 +113,7 @@ def _body_bytes(body: bytes | str | Any) -> bytes:
         return bytes(body)
     if isinstance(body, str):
         return body.encode()
-    return json.dumps(body).encode()
+    return jsonwire.dumps(body)
 
 
 def _default_modules(http_port: int) -> list[RuntimeModule]:
@@ -141,6 +142,7 @@ class Node:
         verbosity: int = 0,
         modules: ModuleSource | None = None,
         network: Network | None = None,
+        net: NetConfig | None = None,
         restart_delay_scale: float = 1.0,
         echo_stdout: bool = False,
         cache_dir: str | Path | None = None,
@@ -156,7 +158,11 @@ class Node:
             Path(tempfile.mkdtemp(prefix=f"hyperpy-{name}-")) if home is None else Path(home).resolve()
         )
         self.terminal = Terminal(name, verbosity)
+        if network is not None and net is not None:
+            raise ValueError("give a node either network= (in-memory, one process) or net= (real sockets)")
         self.network = network or Network()
+        self._net = net
+        self._transport: NetTransport | None = None
         self._modules = modules
         self._http_port = http_port
         self._restart_delay_scale = restart_delay_scale
@@ -212,34 +218,53 @@ class Node:
                 return self
             for directory in ("vfs", "kernel", "state"):
                 (self.home / directory).mkdir(parents=True, exist_ok=True)
+            transport = None
+            if self._net is not None:
+                from hyperpy.node.net.keys import load_key
+
+                transport = NetTransport(self.name, load_key(self.home), self._net, self.terminal)
             kernel = Kernel(
                 name=self.name,
                 home=self.home,
                 terminal=self.terminal,
                 modules=self._module_list(),
                 runner_context=self._runner_context,
-                network=self.network,
+                network=transport or self.network,
                 restart_delay_scale=self._restart_delay_scale,
             )
-            self.network.attach(kernel)
+            if transport is not None:
+                transport.start(kernel)
+            else:
+                self.network.attach(kernel)
             try:
                 kernel.start()
             except BaseException:
+                if transport is not None:
+                    transport.stop()
                 self.network.detach(kernel)
                 raise
             self._kernel = kernel
+            self._transport = transport
             return self
+
+    @property
+    def transport(self) -> NetTransport | None:
+        """The node's real network (started with `net=`), else None (in-memory `network`)."""
+        return self._transport
 
     def stop(self) -> None:
         """Shut down cleanly: processes stop, the process table is persisted, modules stop."""
         with self._lock:
             kernel, self._kernel = self._kernel, None
+            transport, self._transport = self._transport, None
             if kernel is None:
                 return
             try:
                 kernel.stop()
             finally:
                 self.network.detach(kernel)
+                if transport is not None:
+                    transport.stop()
 
     def restart(self) -> None:
         """Stop and boot again on the same home; persisted processes come back."""
@@ -362,6 +387,105 @@ class Node:
     def get_state(self, process_id: str | ProcessId) -> bytes | None:
         """The bytes the process last saved with set-state (None if none)."""
         return read_state(self.home, _process_id(process_id))
+
+    # ----------------------------------------------------------------------------------- terminal
+
+    def _terminal_app(self) -> Any:
+        from hyperpy.node.modules.terminal import TERMINAL_PROCESS_ID, TerminalModule
+
+        kernel = self.kernel
+        entry = kernel.call(lambda: kernel._entries.get(TERMINAL_PROCESS_ID))
+        module = entry.module if entry is not None else None
+        if not isinstance(module, TerminalModule):
+            raise ScriptRunError(
+                f"node {self.name} runs without terminal:terminal:sys (it was given its own module list); "
+                "add hyperpy.node.modules.TerminalModule() to run scripts"
+            )
+        return module
+
+    def terminal_command(self, line: str) -> None:
+        """Type `line` into the node's terminal, as Hyperdrive's runtime terminal sends it: a Request
+        from terminal:terminal:sys to itself. Output appears in `node.terminal` as printouts."""
+        module = self._terminal_app()
+        kernel = self.kernel
+        address = Address(self.name, module.process_id)
+        message = KernelMessage(
+            id=random.getrandbits(64),
+            source=address,
+            target=address,
+            rsvp=None,
+            message=Message_Request(Request(False, None, line.encode(), None, [])),
+            lazy_load_blob=None,
+        )
+        kernel.inject(message, None)
+
+    def cast(self, script: str, args: str = "") -> str:
+        """Start a script for a tool (an alias or `script:package:publisher`) with the argument string;
+        returns the session id. The script answers the terminal instead of printing its result, and
+        `script_session(id)` reads its output and answer."""
+        from hyperpy.node.scripts import ScriptError
+
+        module = self._terminal_app()
+        kernel = self.kernel
+        try:
+            process = kernel.call(lambda: module.resolve(script))
+        except ScriptError as error:
+            raise ScriptRunError(str(error)) from None
+        run = kernel.call(lambda: module.cast(process, args))
+        return str(run.id)
+
+    def script_session(self, session_id: str) -> ScriptSession:
+        """What a cast (or a typed command) has done so far; KeyError for an unknown id."""
+        module = self._terminal_app()
+        kernel = self.kernel
+
+        def read() -> ScriptSession:
+            run = module.runs.get(session_id)
+            if run is None:
+                raise KeyError(session_id)
+            starting = run.process is None and run.error is None and not run.spawned.is_set()
+            running = run.process is not None and kernel.has_process(run.process)
+            return ScriptSession(
+                run.id,
+                str(run.script),
+                run.args,
+                str(run.process) if run.process else None,
+                starting or running,
+                run.answer,
+                run.error,
+            )
+
+        session = kernel.call(read)
+        if session.process is not None:
+            process = ProcessId.parse(session.process)
+            output = [p.text for p in self.terminal.lines(all=True) if p.source == process]
+            session = replace(session, output=output)
+        return session
+
+    def kill_script_session(self, session_id: str) -> bool:
+        """Stop a session's script process (KillProcess); False when it had already ended."""
+        session = self.script_session(session_id)
+        if session.process is None or not session.active:
+            return False
+        return self.kill(session.process)
+
+
+@dataclass(frozen=True)
+class ScriptSession:
+    """A script run started through the terminal: `output` is what its process printed."""
+
+    id: str
+    script: str
+    args: str
+    process: str | None
+    active: bool
+    answer: str | None
+    error: str | None
+    output: list[str] = field(default_factory=list)
+
+
+class ScriptRunError(Exception):
+    """The node cannot run the script (unknown name, or no terminal); the message says why."""
 
 
 class Emulator:

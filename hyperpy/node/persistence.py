@@ -31,6 +31,7 @@ from hyperpy.node.kernel_json import (
     process_id_from_json,
 )
 from hyperpy.node.wit_types import Capability, OnExit, ProcessId
+from hyperpy.runtime import jsonwire
 
 TABLE_FORMAT_VERSION = 1
 
@@ -115,7 +116,7 @@ class ProcessTableFile:
         if not self.path.exists():
             return {}, []
         try:
-            document = json.loads(self.path.read_bytes())
+            document = jsonwire.loads(self.path.read_bytes())
         except (OSError, ValueError) as exc:
             return {}, [f"kernel: couldn't read process table {self.path}: {exc}; starting with none"]
         rows = document.get("processes") if isinstance(document, dict) else None

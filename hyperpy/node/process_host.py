@@ -33,7 +33,6 @@ from hyperpy.node.well_known import (
     KERNEL_PROCESS_ID,
     STATE_PROCESS_ID,
     VFS_PROCESS_ID,
-    is_hypermap_safe,
     messaging_cap,
 )
 from hyperpy.node.wit_types import (
@@ -52,6 +51,8 @@ from hyperpy.node.wit_types import (
     SendErrorKind,
     SpawnError,
 )
+from hyperpy.package.names import is_hypermap_safe
+from hyperpy.runtime import jsonwire
 
 # get-state / set-state / clear-state / spawn wait this long for the runtime (Hyperdrive: 5 s).
 INTERNAL_TIMEOUT_SECS = 5
@@ -146,7 +147,7 @@ class ProcessHost:
 
     def _state_request(self, action: str, metadata: str | None, blob: LazyLoadBlob | None) -> bool:
         """send-and-await to state:distro:sys with the kernel as (spoofed) source; True on a Response."""
-        body = json.dumps({action: str(self._our.process)}).encode()
+        body = jsonwire.dumps({action: str(self._our.process)})
         request = Request(False, INTERNAL_TIMEOUT_SECS, body, metadata, [])
         target = Address(self._our.node, STATE_PROCESS_ID)
         return self._await_internal(self._kernel_address, target, request, blob) is not None
@@ -208,7 +209,7 @@ class ProcessHost:
     ) -> ProcessId:
         # 1. read the code through vfs with our own capabilities
         vfs = Address(self._our.node, VFS_PROCESS_ID)
-        read = json.dumps({"path": wasm_path, "action": "Read"}).encode()
+        read = jsonwire.dumps({"path": wasm_path, "action": "Read"})
         reply = self._await_internal(
             self._our, vfs, Request(False, INTERNAL_TIMEOUT_SECS, read, None, []), None
         )

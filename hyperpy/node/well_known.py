@@ -10,16 +10,19 @@ from __future__ import annotations
 
 from hyperpy.node.kernel_json import serde_json_text
 from hyperpy.node.wit_types import Address, Capability, ProcessId
-from hyperpy.package.names import is_name_safe, is_publisher_safe
+from hyperpy.runtime import well_known as ids
 
-KERNEL_PROCESS_ID = ProcessId("kernel", "distro", "sys")
-STATE_PROCESS_ID = ProcessId("state", "distro", "sys")
-VFS_PROCESS_ID = ProcessId("vfs", "distro", "sys")
-NET_PROCESS_ID = ProcessId("net", "distro", "sys")
-HTTP_SERVER_PROCESS_ID = ProcessId("http-server", "distro", "sys")
+# The ids are spelled once, in hyperpy.runtime.well_known; these are the host's ProcessId objects.
+KERNEL_PROCESS_ID = ProcessId.parse(ids.KERNEL)
+STATE_PROCESS_ID = ProcessId.parse(ids.STATE)
+VFS_PROCESS_ID = ProcessId.parse(ids.VFS)
+NET_PROCESS_ID = ProcessId.parse(ids.NET)
+HTTP_SERVER_PROCESS_ID = ProcessId.parse(ids.HTTP_SERVER)
+HOMEPAGE_PROCESS_ID = ProcessId.parse(ids.HOMEPAGE)
+APP_STORE_PROCESS_ID = ProcessId.parse(ids.APP_STORE)
 
 # Sources that pass every local messaging check (Hyperdrive kernel main loop).
-CAPABILITY_EXEMPT_SOURCES = frozenset({KERNEL_PROCESS_ID, STATE_PROCESS_ID, VFS_PROCESS_ID})
+CAPABILITY_EXEMPT_SOURCES = frozenset(ProcessId.parse(process) for process in ids.ALWAYS_DELIVERED)
 
 MESSAGING_PARAMS = '"messaging"'
 NETWORK_PARAMS = '"network"'
@@ -38,18 +41,15 @@ def network_cap(node: str) -> Capability:
     return Capability(Address(node, KERNEL_PROCESS_ID), NETWORK_PARAMS)
 
 
+def drive_cap_params(kind: str, drive: str) -> str:
+    """Params of a vfs drive capability (`kind` "read" or "write", `drive` `/<package>:<publisher>/<d>`):
+    `json!({"kind": kind, "drive": drive}).to_string()` as Hyperdrive's vfs and app store write them
+    (a serde_json::Value, so keys sorted)."""
+    return serde_json_text({"kind": kind, "drive": drive})
+
+
 def drive_caps(node: str, drive: str) -> list[Capability]:
     """vfs read and write caps for `drive` (`/<package>:<publisher>/<drive>`), as the app store grants."""
     return [
-        Capability(Address(node, VFS_PROCESS_ID), serde_json_text({"kind": kind, "drive": drive}))
-        for kind in ("read", "write")
+        Capability(Address(node, VFS_PROCESS_ID), drive_cap_params(kind, drive)) for kind in ("read", "write")
     ]
-
-
-def is_hypermap_safe(process: ProcessId) -> bool:
-    """Hyperdrive's `check_process_id_hypermap_safe`: names `[a-z0-9-]+`, publisher `[a-z0-9-.]+`."""
-    return (
-        is_name_safe(process.process_name)
-        and is_name_safe(process.package_name)
-        and is_publisher_safe(process.publisher_node)
-    )

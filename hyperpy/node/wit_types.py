@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Generic, Optional, TypeVar, Union
 
+from hyperpy.runtime import jsonwire
 from hyperpy.runtime.types import split_address, split_process_id
 
 S = TypeVar("S")
@@ -112,10 +113,9 @@ class Capability:
 
     def key(self) -> tuple[Address, object]:
         """Identity as Hyperdrive compares caps: issuer plus *parsed* JSON params."""
-        import json
 
         try:
-            parsed: object = _freeze(json.loads(self.params))
+            parsed: object = _freeze(jsonwire.loads(self.params))
         except ValueError:
             parsed = self.params
         return (self.issuer, parsed)

@@ -28,6 +28,7 @@ sha256 in the build's record, `target/hyperpy/generated.json`.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from pathlib import Path
@@ -281,17 +282,34 @@ def _json_form(value: Any) -> Any:
     return value
 
 
-def _disagreement(
-    config_file: Path, table_path: str, field: str, configured: Any, written: Path, where: str, actual: Any
-) -> Problem:
-    return Problem(
-        str(config_file),
-        f"{table_path}.{field}",
-        f"{json.dumps(_json_form(configured))} disagrees with {written}: {where}.{field} = "
-        f"{json.dumps(_json_form(actual))}",
-        f"{written.name} is yours and the build uses it as written: make the two agree, or remove "
-        f"{field} from {config_file.name}",
-    )
+def _disagreements(
+    config: tuple[Path, str, BaseModel, Any], written: tuple[Path, str, Any], fields: tuple[str, ...]
+) -> list[Problem]:
+    """One problem per field set explicitly in the config table whose value differs from the file's.
+
+    `config` is (pyproject.toml, table path, the table as written, its values in the file's form);
+    `written` is (the user's file, the entry's location in it, the entry).
+    """
+    config_file, table_path, table, values = config
+    written_file, where, entry = written
+    problems = []
+    for field in fields:
+        if field not in table.model_fields_set:
+            continue
+        configured, actual = getattr(values, field), getattr(entry, field)
+        if _json_form(configured) == _json_form(actual):
+            continue
+        problems.append(
+            Problem(
+                str(config_file),
+                f"{table_path}.{field}",
+                f"{json.dumps(_json_form(getattr(table, field)))} disagrees with {written_file}: "
+                f"{where}.{field} = {json.dumps(_json_form(actual))}",
+                f"{written_file.name} is yours and the build uses it as written: make the two agree, "
+                f"or remove {field} from {config_file.name}",
+            )
+        )
+    return problems
 
 
 def with_user_package_files(project: Project, table: HyperpyTable) -> Project:
@@ -326,7 +344,16 @@ def with_user_package_files(project: Project, table: HyperpyTable) -> Project:
         for index, entry in enumerate(entries):
             settings = table.processes.get(entry.process_name)
             if settings is not None:
-                problems.extend(_process_disagreements(project, settings, entry, index, manifest_path))
+                # Compared in the manifest's form (on_exit requests converted as the build does).
+                resolved = _resolve_process(root, entry.process_name, settings)
+                table_path = f"{CONFIG_TABLE}.processes.{entry.process_name}"
+                problems.extend(
+                    _disagreements(
+                        (project.config_file, table_path, settings, resolved),
+                        (manifest_path, f"[{index}]", entry),
+                        COMPARED_PROCESS_FIELDS,
+                    )
+                )
             process = _manifest_process(root, entry, settings)
             if project.module_path(process) is None and (root / "pkg" / entry.wasm_file_name).is_file():
                 prebuilt.append(entry.process_name)
@@ -350,38 +377,23 @@ def with_user_package_files(project: Project, table: HyperpyTable) -> Project:
             stem = file_name.removesuffix(".wasm")
             settings_s = table.scripts.get(stem)
             if settings_s is not None:
-                for field in sorted(settings_s.model_fields_set & set(SCRIPT_FIELDS)):
-                    configured, actual = getattr(settings_s, field), getattr(script_entry, field)
-                    if _json_form(configured) != _json_form(actual):
-                        problems.append(
-                            _disagreement(
-                                project.config_file,
-                                f"{CONFIG_TABLE}.scripts.{stem}",
-                                field,
-                                configured,
-                                scripts_path,
-                                f'"{file_name}"',
-                                actual,
-                            )
-                        )
+                problems.extend(
+                    _disagreements(
+                        (project.config_file, f"{CONFIG_TABLE}.scripts.{stem}", settings_s, settings_s),
+                        (scripts_path, f'"{file_name}"', script_entry),
+                        SCRIPT_FIELDS,
+                    )
+                )
             script = _resolve_script(root, stem, settings_s or ScriptSettings())
             script = ScriptConfig(script.name, script.module, script_entry, script.source_dir)
             if project.module_path(script) is not None or not (root / "pkg" / file_name).is_file():
                 scripts.append(script)
     if problems:
         raise ProjectConfigError(problems)
-    return Project(
-        root=project.root,
-        config_file=project.config_file,
-        package=project.package,
-        publisher=project.publisher,
-        version=project.version,
-        description=project.description,
+    return dataclasses.replace(
+        project,
         processes=tuple(processes),
-        dependencies=project.dependencies,
-        ui=project.ui,
         scripts=tuple(scripts),
-        layout=project.layout,
         user_manifest=manifest_path,
         user_scripts=scripts_path,
         prebuilt=tuple(prebuilt),
@@ -395,27 +407,3 @@ def _manifest_process(root: Path, entry: ManifestEntry, settings: ProcessSetting
     else:
         source_dir, module = default_source(root, entry.process_name, stem)
     return _process_from_entry(entry, source_dir, module, infer=False)
-
-
-def _process_disagreements(
-    project: Project, settings: ProcessSettings, entry: ManifestEntry, index: int, manifest_path: Path
-) -> list[Problem]:
-    resolved = _resolve_process(project.root, entry.process_name, settings)
-    problems = []
-    for field in COMPARED_PROCESS_FIELDS:
-        if field not in settings.model_fields_set:
-            continue
-        configured, actual = getattr(resolved, field), getattr(entry, field)
-        if _json_form(configured) != _json_form(actual):
-            problems.append(
-                _disagreement(
-                    project.config_file,
-                    f"{CONFIG_TABLE}.processes.{entry.process_name}",
-                    field,
-                    getattr(settings, field),
-                    manifest_path,
-                    f"[{index}]",
-                    actual,
-                )
-            )
-    return problems

@@ -19,6 +19,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, StrictInt, StrictStr
 
 from hyperpy.package.names import validate_package_name, validate_publisher
 from hyperpy.package.problems import Problem, decode_json, problems_from_validation_error, render
+from hyperpy.runtime import jsonwire
 
 METADATA_FILE = "metadata.json"
 _SEMVER_RE = re.compile(
@@ -290,7 +291,7 @@ def _parse_for_update(text: str, source: str) -> PackageMetadata:
         ]
         if len(lagging) != len(exc.problems):
             raise
-    raw = json.loads(text)
+    raw = jsonwire.loads(text)
     metadata = PackageMetadata.model_validate(raw)
     newest = _newest_version(metadata)
     current = metadata.properties.current_version

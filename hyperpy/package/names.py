@@ -13,7 +13,9 @@ Rules: process and package names match `^[a-z0-9-]+$`; publishers and node names
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import Protocol
+
+from hyperpy.runtime.types import ProcessId, split_address, split_process_id
 
 _NAME_RE = re.compile(r"^[a-z0-9\-]+$")
 _PUBLISHER_RE = re.compile(r"^[a-z0-9\-.]+$")
@@ -27,20 +29,17 @@ class InvalidNameError(ValueError):
     """A name that a Hyperware node would refuse; the message names the field and a safe spelling."""
 
 
-@dataclass(frozen=True)
-class ProcessId:
-    """`process:package:publisher`, the id the kernel routes by."""
-
-    process: str
-    package: str
-    publisher: str
-
-    def __str__(self) -> str:
-        return f"{self.process}:{self.package}:{self.publisher}"
+class ProcessParts(Protocol):
+    """Anything naming a process id by parts: the framework's and the node's `ProcessId` both do."""
 
     @property
-    def package_id(self) -> str:
-        return f"{self.package}:{self.publisher}"
+    def process_name(self) -> str: ...
+
+    @property
+    def package_name(self) -> str: ...
+
+    @property
+    def publisher_node(self) -> str: ...
 
 
 def suggest_safe_name(value: str, *, allow_dots: bool = False) -> str:
@@ -63,6 +62,19 @@ def is_name_safe(value: str) -> bool:
 def is_publisher_safe(value: str) -> bool:
     """True if `value` is a valid publisher or node name."""
     return bool(_PUBLISHER_RE.match(value))
+
+
+def is_hypermap_safe(process: ProcessParts) -> bool:
+    """Hyperdrive's `check_process_id_hypermap_safe`: names `[a-z0-9-]+`, publisher `[a-z0-9-.]+`.
+
+    The kernel refuses to initialize (and drops at boot) a process failing it, and http-server refuses
+    its binds; the one copy of the rule for the whole project.
+    """
+    return (
+        is_name_safe(process.process_name)
+        and is_name_safe(process.package_name)
+        and is_publisher_safe(process.publisher_node)
+    )
 
 
 def _problem(field: str, value: object, rule: str, suggestion: str) -> InvalidNameError:
@@ -107,13 +119,13 @@ def parse_process_id(value: str, field: str = "process id") -> ProcessId:
     """Parse `process:package:publisher`; raise InvalidNameError naming `field` and the expected form."""
     if not isinstance(value, str):
         raise InvalidNameError(f"{field} must be a string 'process:package:publisher', got {value!r}")
-    segments = value.split(":")
-    if len(segments) != 3 or not all(segments):
+    try:
+        process, package, publisher = split_process_id(value)
+    except ValueError:
         raise InvalidNameError(
             f"{field} {value!r} is not a process id: expected 'process:package:publisher' "
             "(three non-empty parts separated by ':', for example 'http-server:distro:sys')"
-        )
-    process, package, publisher = segments
+        ) from None
     validate_process_name(process, f"{field} {value!r}: process part")
     validate_package_name(package, f"{field} {value!r}: package part")
     validate_publisher(publisher, f"{field} {value!r}: publisher part")
@@ -122,11 +134,15 @@ def parse_process_id(value: str, field: str = "process id") -> ProcessId:
 
 def parse_address(value: str, field: str = "address") -> tuple[str, ProcessId]:
     """Parse `node@process:package:publisher` into (node, ProcessId)."""
-    if not isinstance(value, str) or value.count("@") != 1:
+    try:
+        if not isinstance(value, str):
+            raise ValueError(value)
+        node, _ = split_address(value)
+    except ValueError:
         raise InvalidNameError(
             f"{field} {value!r} is not an address: expected 'node@process:package:publisher' "
             "(exactly one '@', for example 'our.os@echo:echo:template.os')"
-        )
-    node, process_id = value.split("@")
+        ) from None
+    process_id = value.partition("@")[2]
     validate_publisher(node, f"{field} {value!r}: node part")
     return node, parse_process_id(process_id, f"{field} {value!r}")

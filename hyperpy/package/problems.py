@@ -15,6 +15,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from hyperpy.runtime import jsonwire
+
 # Tags of our discriminated unions; they appear in pydantic error locations but mean nothing to users.
 UNION_TAGS = frozenset({"process-id", "grant", "exit-simple", "exit-requests"})
 
@@ -96,7 +98,7 @@ def problems_from_validation_error(
 def decode_json(data: bytes | str, source: str) -> tuple[Any, Problem | None]:
     """(decoded value, None), or (None, the Problem saying why `data` is not JSON)."""
     try:
-        return json.loads(data), None
+        return jsonwire.loads(data), None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         return None, Problem(source, "", f"not valid JSON: {exc}", "fix the JSON syntax")
 

@@ -81,6 +81,7 @@ from hyperpy.package.names import (
 from hyperpy.package.problems import Problem, problems_from_validation_error, render
 from hyperpy.package.scripts import ScriptEntry
 from hyperpy.package.ui_folder import relative_folder
+from hyperpy.runtime.well_known import ALWAYS_DELIVERED
 
 CONFIG_FILE = "pyproject.toml"
 CONFIG_TABLE = "tool.hyperpy"
@@ -562,7 +563,6 @@ NO_NEEDS = InferredNeeds()
 
 # Processes whose messages pass the kernel's capability check unconditionally (runtime-contract
 # §1.5), so a process never needs to grant them messaging to receive their Responses.
-ALWAYS_DELIVERED = frozenset({"vfs:distro:sys", "state:distro:sys", "kernel:distro:sys"})
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ request) and `BadResponse` (the answer does not decode as the expected type).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from hyperpy.runtime import jsonwire
 from hyperpy.runtime.codec import codec_for, encode_untyped, json_has_float
 from hyperpy.runtime.errors import CodecError, RemoteError
 from hyperpy.runtime.naming import variant_name
@@ -73,6 +73,29 @@ async def call(
     return interpret_reply(reply, returns, str(address), variant)
 
 
+async def request(
+    target: Target,
+    body: bytes | str,
+    *,
+    timeout: float = DEFAULT_CALL_TIMEOUT,
+    blob: bytes | None = None,
+    mime: str | None = None,
+    metadata: str | None = None,
+) -> Reply:
+    """Send `body` as it is (a str is sent as UTF-8) and return the raw reply.
+
+    For processes that do not speak hyperapp's `{"Handler": args}` bodies: runtime modules' own
+    formats, a Rust process's own request enum, a remote node's `net:distro:sys` (what `hi` sends).
+    Raises `CallTimeout` / `CallOffline` like `call`.
+    """
+    runtime = current_runtime("request()")
+    address = as_address(target, runtime.our)
+    data = body.encode() if isinstance(body, str) else bytes(body)
+    return await runtime.request(
+        address, data, timeout=timeout, blob=blob, mime=mime, metadata=metadata, label=str(address)
+    )
+
+
 def interpret_reply(reply: Reply, returns: Any, target: str, label: str) -> Any:
     """Turn a reply into the handler's result, or raise the matching CallError."""
     error = parse_error_metadata(reply.metadata)
@@ -80,7 +103,7 @@ def interpret_reply(reply: Reply, returns: Any, target: str, label: str) -> Any:
         kind, message = error
         detail: Any = message
         try:
-            parsed = json.loads(reply.body)
+            parsed = jsonwire.loads(reply.body)
             if isinstance(parsed, dict) and "Err" in parsed:
                 detail = parsed["Err"]
         except ValueError:
@@ -93,7 +116,7 @@ def interpret_reply(reply: Reply, returns: Any, target: str, label: str) -> Any:
         return decode_reply(reply, codec, target, label)
     except Exception as failure:
         try:
-            value = json.loads(reply.body)
+            value = jsonwire.loads(reply.body)
         except ValueError:
             raise failure from None
         if looks_like_send_error(value):
@@ -182,4 +205,4 @@ def typed_request_body(handler: HandlerSpec, args: tuple[Any, ...]) -> bytes:
     return request_body(handler.variant, encoded, has_float=has_float)
 
 
-__all__ = ["Proxy", "call", "call_raw", "interpret_reply", "send", "typed_request_body"]
+__all__ = ["Proxy", "call", "call_raw", "interpret_reply", "request", "send", "typed_request_body"]

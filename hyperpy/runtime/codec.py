@@ -172,7 +172,42 @@ def _hint_text(hint: Any) -> str:
 
 
 def _any_encode(value: Any, path: str) -> Any:
+    return serde_value_order(value)
+
+
+def serde_value_order(value: Any) -> Any:
+    """`value` with every JSON object's keys in the order serde_json's `Value` writes them: sorted.
+
+    serde_json's `Map` is a `BTreeMap<String, Value>` unless the `preserve_order` feature is on, and
+    nothing in a hyperapp's dependency tree turns it on (hyperprocess-macro, process_lib and kit's
+    caller-utils crate depend on plain `serde_json = "1.0"`). So a Rust hyperapp answering with a
+    `serde_json::Value`, and a Rust caller building its request with `json!` (kit's caller-utils),
+    write object keys in sorted order whatever order they were inserted in. Keys compare as the
+    strings written (Rust compares UTF-8 bytes, which orders like Python's code-point comparison);
+    integer keys are written as their decimal text, so `10` sorts before `2`, as in the Value.
+    Lists and scalars are returned as they are (lists rebuilt only when something inside changed).
+    """
+    if isinstance(value, dict):
+        return {
+            key: serde_value_order(item)
+            for key, item in sorted(value.items(), key=lambda pair: _key_text(pair[0]))
+        }
+    if isinstance(value, list | tuple):
+        items = [serde_value_order(item) for item in value]
+        if all(new is old for new, old in zip(items, value, strict=True)):
+            return value
+        return items
     return value
+
+
+def _key_text(key: Any) -> Any:
+    if isinstance(key, str):
+        return key
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    if isinstance(key, int):
+        return str(key)
+    return repr(key)  # not JSON; the encoder reports it
 
 
 def _any_decode(value: Any, path: str) -> Any:
@@ -394,9 +429,12 @@ def _mapping(hint: Any, args: tuple[Any, ...], in_progress: dict[Any, Codec]) ->
     value_encode, value_decode = value.encode, value.decode
 
     def encode(data: Any, path: str) -> Any:
+        # Keys sorted as serde_json's Value (and a BTreeMap<String, _>) writes them: see serde_value_order.
         if not isinstance(data, Mapping):
             raise CodecError(path, describe, data)
-        return {key_encode(k, path): value_encode(v, f"{path}[{k!r}]") for k, v in data.items()}
+        encoded = [(key_encode(k, path), value_encode(v, f"{path}[{k!r}]")) for k, v in data.items()]
+        encoded.sort(key=lambda pair: pair[0])
+        return dict(encoded)
 
     def decode(data: Any, path: str) -> Any:
         if not isinstance(data, dict):
@@ -686,12 +724,13 @@ def encode_untyped(value: Any, path: str = "value") -> Any:
     if isinstance(value, bytes | bytearray):
         return list(bytes(value))
     if isinstance(value, dict):
-        return {
+        encoded = {
             (key if isinstance(key, str) else str(encode_untyped(key, path))): encode_untyped(
                 item, f"{path}[{key!r}]"
             )
             for key, item in value.items()
         }
+        return dict(sorted(encoded.items()))  # serde_json's Value order (see serde_value_order)
     if isinstance(value, list | tuple | set | frozenset):
         return [encode_untyped(item, f"{path}[{index}]") for index, item in enumerate(value)]
     kind = type(value)

@@ -31,7 +31,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from hyperpy.runtime import jsonwire
+from hyperpy.runtime import jsonwire, well_known
 from hyperpy.runtime.codec import Codec, codec_for
 from hyperpy.runtime.context import RequestContext, current_request
 from hyperpy.runtime.errors import (
@@ -49,19 +49,21 @@ from hyperpy.runtime.spec import AppSpec, HandlerSpec, json_return_hint
 from hyperpy.runtime.state import KeptAside, StateCodec, StateKeeper
 from hyperpy.runtime.types import Address, ProcessId, Reply, Response, WithBlob, WsMessageType
 from hyperpy.runtime.wire import (
+    STRING_ARGS_METADATA,
     BadBody,
     args_shape,
     decode_args,
+    decode_string_args,
     error_body,
     error_metadata,
     http_response_head,
     parse_request_body,
 )
 
-HTTP_SERVER_PROCESS = "http-server:distro:sys"
-KERNEL_PROCESS = "kernel:distro:sys"
-TIMER_ID = ProcessId("timer", "distro", "sys")
-HTTP_SERVER_ID = ProcessId("http-server", "distro", "sys")
+HTTP_SERVER_PROCESS = well_known.HTTP_SERVER
+KERNEL_PROCESS = well_known.KERNEL
+TIMER_ID = ProcessId.parse(well_known.TIMER)
+HTTP_SERVER_ID = ProcessId.parse(well_known.HTTP_SERVER)
 DEFAULT_CALL_TIMEOUT = 30.0
 # What a handler may raise and still get an answer. Other BaseExceptions (the node killing the
 # process from inside a host call) must end the process, so they are not caught.
@@ -394,7 +396,10 @@ class ProcessRuntime:
                 )
             return
         try:
-            arguments = decode_args(handler.spec, payload)
+            if message.metadata == STRING_ARGS_METADATA:
+                arguments = decode_string_args(handler.spec, payload)
+            else:
+                arguments = decode_args(handler.spec, payload)
         except CodecError as error:
             self._reject(
                 answer_to,
@@ -422,7 +427,7 @@ class ProcessRuntime:
     def _on_http_server(self, message: Incoming, answer_to: Answerable | None) -> bool:
         """Handle an http-server request; False when the body is not one (treated as a local request)."""
         try:
-            parsed = json.loads(message.body)
+            parsed = jsonwire.loads(message.body)
         except ValueError:
             return False
         if not isinstance(parsed, dict) or len(parsed) != 1:
@@ -733,7 +738,7 @@ class ProcessRuntime:
 def decode_reply(reply: Reply, codec: Codec, target: str, label: str) -> Any:
     """Decode a reply body with `codec`, raising BadResponse with the body shown when it does not fit."""
     try:
-        value = json.loads(reply.body) if reply.body else None
+        value = jsonwire.loads(reply.body) if reply.body else None
     except ValueError:
         raise BadResponse(
             f"{target} answered {label} with a body that is not JSON: {reply.body[:80]!r}",

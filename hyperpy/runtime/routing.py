@@ -19,13 +19,13 @@ body is present and never sends 405 (hyperapp.md §1.4). The rules here:
 from __future__ import annotations
 
 import enum
-import json
 import re
 import typing
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from hyperpy.runtime import jsonwire
 from hyperpy.runtime.codec import codec_for
 from hyperpy.runtime.errors import CodecError
 from hyperpy.runtime.spec import DEFAULT_API_PATH, HandlerSpec, ParamSpec
@@ -52,7 +52,7 @@ class HttpRequest:
         return self.headers.get(name.lower(), default)
 
     def json(self) -> Any:
-        return json.loads(self.body) if self.body else None
+        return jsonwire.loads(self.body) if self.body else None
 
 
 def parse_http_request(payload: dict[str, Any], body: bytes, our_process: str) -> HttpRequest:
@@ -141,7 +141,7 @@ class Router:
         if not request.body.strip():
             return None
         try:
-            parsed = json.loads(request.body)
+            parsed = jsonwire.loads(request.body)
         except ValueError:
             return None
         if isinstance(parsed, str):
@@ -250,7 +250,7 @@ class Router:
             for param in params:
                 _bind_text(arguments, param, request.query.get(param.key), "query")
             return arguments
-        data = json.loads(request.body)
+        data = jsonwire.loads(request.body)
         if len(params) == 1:
             return {params[0].name: codec_for(params[0].annotation).decode(data, "body")}
         if isinstance(data, list):

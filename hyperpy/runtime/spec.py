@@ -19,6 +19,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any
 
+from hyperpy.runtime import well_known
 from hyperpy.runtime.codec import UnsupportedType, codec_for
 from hyperpy.runtime.decorators import (
     APP_ATTR,
@@ -34,24 +35,24 @@ from hyperpy.runtime.naming import kebab_name, variant_name
 from hyperpy.runtime.state import EveryNSeconds, state_fields
 from hyperpy.runtime.types import Header, Query, Response, WithBlob, WsMessageType
 
-HTTP_SERVER = "http-server:distro:sys"
-TIMER = "timer:distro:sys"
-HOMEPAGE = "homepage:homepage:sys"
-VFS = "vfs:distro:sys"
+HTTP_SERVER = well_known.HTTP_SERVER
+TIMER = well_known.TIMER
+HOMEPAGE = well_known.HOMEPAGE
+VFS = well_known.VFS
 
 # Short names accepted in `@app(uses=[...])` and the module attribute names we look for in code.
 KNOWN_PROCESSES = {
     "http-server": HTTP_SERVER,
     "http_server": HTTP_SERVER,
-    "http-client": "http-client:distro:sys",
-    "http_client": "http-client:distro:sys",
+    "http-client": well_known.HTTP_CLIENT,
+    "http_client": well_known.HTTP_CLIENT,
     "timer": TIMER,
     "vfs": VFS,
-    "kv": "kv:distro:sys",
-    "sqlite": "sqlite:distro:sys",
-    "net": "net:distro:sys",
+    "kv": well_known.KV,
+    "sqlite": well_known.SQLITE,
+    "net": well_known.NET,
     "homepage": HOMEPAGE,
-    "eth": "eth:distro:sys",
+    "eth": well_known.ETH,
 }
 EXCLUSIVE_KINDS = ("init", "ws", "ws_open", "ws_close", "timer")
 RPC_KINDS = ("http", "local", "remote")
@@ -135,6 +136,14 @@ class AppSpec:
 
 
 # --------------------------------------------------------------------------------------------------
+
+
+def defines_app_class(module: types.ModuleType) -> bool:
+    """Whether `module` itself defines an `@app` class (imported ones do not count)."""
+    return any(
+        isinstance(value, type) and APP_ATTR in value.__dict__ and value.__module__ == module.__name__
+        for value in vars(module).values()
+    )
 
 
 def find_app_class(module: types.ModuleType) -> type:

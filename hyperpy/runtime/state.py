@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import json
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -181,7 +180,7 @@ class StateCodec:
         if raw is None:
             return self.fresh(), []
         try:
-            envelope = json.loads(raw)
+            envelope = jsonwire.loads(raw)
             if not isinstance(envelope, dict) or envelope.get(FORMAT_KEY) != FORMAT_VERSION:
                 raise ValueError("it is not hyperpy state (no 'hyperpy_state' marker)")
             version = envelope.get("version")

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from hyperpy.runtime import jsonwire
@@ -22,7 +21,6 @@ from hyperpy.runtime.errors import CodecError
 from hyperpy.runtime.spec import HandlerSpec
 
 METADATA_KEY = "hyperpy"
-_DECODER = json.JSONDecoder()  # `json.loads` minus its per-call type and encoding checks
 
 
 class BadBody(ValueError):
@@ -43,7 +41,7 @@ def request_body(variant: str, encoded_args: list[Any], *, has_float: bool = Tru
 def parse_request_body(body: bytes) -> tuple[str, Any]:
     """(variant, payload) of a hyperapp request body; `BadBody` if it is not one."""
     try:
-        parsed = _DECODER.decode(body.decode("utf-8"))
+        parsed = jsonwire.loads(body)
     except ValueError as error:  # UnicodeDecodeError is a ValueError too
         raise BadBody(f"body is not valid JSON ({error})") from None
     if isinstance(parsed, str):
@@ -77,6 +75,39 @@ def decode_args(handler: HandlerSpec, payload: Any, *, http: bool = False) -> di
         param.name: codec_for(param.annotation).decode(value, f"args[{index}]")
         for index, (param, value) in enumerate(zip(params, payload, strict=False))
     }
+
+
+STRING_ARGS_METADATA = "hyperpy:string-args"
+"""Request metadata of a call whose arguments are all strings, to be converted by the handler's type
+hints (`/v1/cast` of a handler: tools pass arguments as text, as Hayride's cast record does)."""
+
+
+def decode_string_args(handler: HandlerSpec, payload: Any) -> dict[str, Any]:
+    """Typed arguments from a list of strings: a string that its parameter's type accepts as it is
+    (a `str` parameter) is taken as it is, any other is read as JSON first (`"5"` for an int,
+    `'{"a": 1}'` for a dataclass)."""
+    params = handler.call_params
+    required = sum(1 for p in params if not p.has_default)
+    if not isinstance(payload, list) or not all(isinstance(item, str) for item in payload):
+        raise CodecError("args", "a list of strings", payload)
+    if not required <= len(payload) <= len(params):
+        count = str(len(params)) if required == len(params) else f"{required} to {len(params)}"
+        raise CodecError("args", f"{count} arguments", payload)
+    arguments = {}
+    for index, (param, text) in enumerate(zip(params, payload, strict=False)):
+        codec = codec_for(param.annotation)
+        where = f"args[{index}] ({param.name})"
+        try:
+            arguments[param.name] = codec.decode(text, where)
+            continue
+        except CodecError:
+            pass
+        try:
+            value = jsonwire.loads(text)
+        except ValueError:
+            raise CodecError(where, f"{codec.describe} (as JSON text)", text) from None
+        arguments[param.name] = codec.decode(value, where)
+    return arguments
 
 
 def _accepts_null(hint: Any) -> bool:
@@ -117,7 +148,7 @@ def parse_error_metadata(metadata: str | None) -> tuple[str, str] | None:
     if not metadata or METADATA_KEY not in metadata:
         return None
     try:
-        parsed = json.loads(metadata)
+        parsed = jsonwire.loads(metadata)
         info = parsed[METADATA_KEY]
         return str(info["error"]), str(info["message"])
     except (ValueError, KeyError, TypeError):

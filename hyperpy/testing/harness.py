@@ -84,7 +84,7 @@ class HyperpyNode:
     def url(self) -> str:
         """The node's HTTP base URL: process bindings, kit's rpc endpoint, the REST API.
 
-        Use it with any HTTP client, or with `hyperpy.node.control.client.inject(url, ...)` to go
+        Use it with any HTTP client, or with `hyperpy.package.control_client.inject(url, ...)` to go
         through the rpc endpoint exactly as `kit inject-message` does. The port changes on `restart()`.
         """
         return self._surface.url

@@ -5,7 +5,6 @@ from __future__ import annotations
 import fcntl
 import io
 import json
-import os
 import re
 import shutil
 import threading
@@ -15,7 +14,6 @@ from pathlib import Path
 from echo_copies import copy_echo
 
 from hyperpy.build import BuildResult, build_project, stale_processes
-from hyperpy.build.pipeline import prune_least_recently_used
 from hyperpy.package.archive import sha256_file
 from hyperpy.package.manifest import parse_manifest
 from hyperpy.package.metadata import parse_metadata
@@ -127,17 +125,6 @@ def test_another_copy_reuses_the_cached_component(tmp_path: Path, echo_build: Bu
     result = build_project(copy_echo(tmp_path / "elsewhere"), progress=False)
     assert result.skipped == ["echo"]
     assert result.zip_path.read_bytes() == echo_build.zip_path.read_bytes()
-
-
-def test_cache_keeps_only_the_most_recently_used_components(tmp_path: Path) -> None:
-    for index in range(5):
-        entry = tmp_path / f"{index}.wasm"
-        entry.write_bytes(b"x")
-        os.utime(entry, (1000 + index, 1000 + index))
-    os.utime(tmp_path / "0.wasm", (5000, 5000))  # used recently, so kept although created first
-    (tmp_path / "other.txt").write_text("not a cache entry")
-    prune_least_recently_used(tmp_path, "*.wasm", keep=2)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["0.wasm", "4.wasm", "other.txt"]
 
 
 def test_a_build_waiting_for_the_project_lock_survives_the_previous_build_cleaning_up(

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from hyperpy.cli import main
-from hyperpy.node.control.client import ControlError, inject, prepare_upload, start_package
+from hyperpy.package.control_client import ControlError, inject, prepare_upload, start_package
 
 # kit builds its JSON with serde_json's `json!` without `preserve_order` (kit's Cargo.lock has no
 # indexmap under serde_json), so objects are BTreeMaps: keys sorted, compact, as below byte for byte.

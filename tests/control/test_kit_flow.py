@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from hyperpy.node.control.client import (
+from hyperpy.package.archive import sha256_bytes
+from hyperpy.package.control_client import (
     ControlError,
     PackageUpload,
     inject,
@@ -21,8 +22,7 @@ from hyperpy.node.control.client import (
     prepare_upload,
     start_package,
 )
-from hyperpy.node.control.wire import APP_STORE_PROCESS, make_rpc_message, new_package_body
-from hyperpy.package.archive import sha256_bytes
+from hyperpy.package.control_wire import APP_STORE_PROCESS, make_rpc_message, new_package_body
 
 ECHO_PROJECT = Path(__file__).parent / "projects" / "echo"
 ECHO = "echo:echo:template.os"

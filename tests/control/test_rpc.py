@@ -13,7 +13,6 @@ from aiohttp import web
 from control_doubles import AppThread, RecordingServices
 
 from hyperpy.node.contracts import KernelMessage
-from hyperpy.node.control.client import inject
 from hyperpy.node.control.rpc import RpcEndpoint
 from hyperpy.node.wit_types import (
     Address,
@@ -23,6 +22,7 @@ from hyperpy.node.wit_types import (
     ProcessId,
     Response,
 )
+from hyperpy.package.control_client import inject
 
 HTTP_SERVER = Address("fake.dev", ProcessId("http-server", "distro", "sys"))
 

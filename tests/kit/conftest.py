@@ -9,14 +9,11 @@ a copy reuses the component compiled for an identical copy.
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-PROJECTS = Path(__file__).resolve().parent / "projects"
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from kit_fixtures import REPO_ROOT, copy_project
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -29,15 +26,6 @@ def shared_component_cache() -> Iterator[Path]:
         os.environ.pop("HYPERPY_CACHE_DIR", None)
     else:
         os.environ["HYPERPY_CACHE_DIR"] = previous
-
-
-def copy_project(name: str, destination: Path) -> Path:
-    """A copy of `projects/<name>` without build outputs."""
-    target = destination / name
-    shutil.copytree(
-        PROJECTS / name, target, ignore=shutil.ignore_patterns("target", "*.wasm", "api.zip", "__pycache__")
-    )
-    return target
 
 
 @pytest.fixture(scope="session")

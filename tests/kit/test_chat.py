@@ -4,13 +4,15 @@ for byte, checked, and chatting across two nodes in both modes (the Quick Start'
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
-from conftest import PROJECTS
+from kit_fixtures import PROJECTS
 
 from hyperpy.build import build_project
 from hyperpy.build.check import check_path
+from hyperpy.testing.harness import is_project
 
 CHAT = "chat:chat:template.os"
 
@@ -86,3 +88,43 @@ def test_send_errors_come_back_as_returned_err(built_chat, kit_chat: Path, hyper
         "Error": "could not reach fake2.dev: OFFLINE"
     }
     assert a.request_json(CHAT, {"History": "fake2.dev"}) == {"History": []}
+
+
+def test_a_kit_built_package_installs_as_it_is(
+    built_chat, kit_chat: Path, hyperpy_node, tmp_path: Path
+) -> None:
+    """What kit itself produces, a `pkg/` (manifest.json, scripts.json, wasm, api.zip) and the zip of its
+    contents, installs without any hyperpy project around it."""
+    pkg = tmp_path / "pkg"
+    shutil.copytree(kit_chat / "pkg", pkg)
+    installed = hyperpy_node.install(pkg, mode="component", package_id="chat:template.os")
+    assert installed.version_hash == built_chat.sha256
+    assert hyperpy_node.request_json(CHAT, {"History": "nobody.dev"}) == {"History": []}
+    # A kit package directory whose processes have no Python source (kit built them) is installed as
+    # it is, not rebuilt.
+    package = tmp_path / "kit-package"
+    shutil.copytree(pkg, package / "pkg")
+    shutil.copy(kit_chat / "metadata.json", package / "metadata.json")
+    (package / "chat" / "src").mkdir(parents=True)
+    (package / "chat" / "src" / "lib.rs").write_text("// built by kit\n")
+    assert not is_project(package)
+    hyperpy_node.install(package)
+    assert hyperpy_node.request_json(CHAT, {"History": "nobody.dev"}) == {"History": []}
+    hyperpy_node.install(built_chat.zip_path)
+    assert hyperpy_node.request_json(CHAT, {"History": "nobody.dev"}) == {"History": []}
+
+
+@pytest.mark.hyperpy_modes("component", "native")
+def test_the_send_script_runs_from_the_terminal(built_chat, kit_chat: Path, hyperpy_nodes) -> None:
+    """`send:chat:template.os <node> <words>` typed at the terminal: the script built into pkg/ asks
+    our chat to send, and prints the answer."""
+    a, b = hyperpy_nodes("fake.dev", "fake2.dev")
+    for node in (a, b):
+        node.install(kit_chat)
+    mark = a.mark()
+    a.node.terminal_command("send:chat:template.os fake2.dev hi from the script")
+    a.wait_for_output('send: {"Send": null}', since=mark, timeout=20)
+    b.wait_for_output("fake.dev: hi from the script", timeout=5)
+    assert a.request_json(CHAT, {"History": "fake2.dev"}) == {
+        "History": [{"author": "fake.dev", "content": "hi from the script"}]
+    }

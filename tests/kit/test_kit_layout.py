@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import PROJECTS, copy_project
+from kit_fixtures import PROJECTS, copy_project
 
 from hyperpy.build.check import check_path
 from hyperpy.package.kit_layout import read_requirements, record_generated, written_by_hyperpy

@@ -81,6 +81,15 @@ def test_sqlite_tables_parameters_and_persistence(probe: Probe, hyperpy_node: An
     assert db_file.is_file()
 
 
+def test_sqlite_query_rows_carry_serde_json_float_text(probe: Probe) -> None:
+    # Hyperdrive answers a Query with serde_json::to_vec(&rows): floats in ryu's form, not Python's
+    # repr (1e-05, 1e+20), compact, non-ASCII as UTF-8.
+    assert sqlite(probe, "Open")["body"] == "Ok"
+    query = "SELECT 0.00001 AS small, 1e20 AS big, 2.5 AS half, 100.0 AS whole, 'é' AS text"
+    rows = sqlite(probe, {"Query": query})
+    assert probe.blob(rows) == '[{"small":0.00001,"big":1e20,"half":2.5,"whole":100.0,"text":"é"}]'.encode()
+
+
 def test_http_requests_reach_the_process_and_answers_come_back(probe: Probe, hyperpy_node: Any) -> None:
     assert bind(probe, "/api/:name")["body"] == {"Ok": None}
     base = hyperpy_node.url

@@ -11,7 +11,8 @@ import pytest
 
 from hyperpy.node import Node
 from hyperpy.node.runners.compile_cache import CompileCache
-from hyperpy.node.runners.compile_cache_dir import default_cache_dir, max_cache_bytes, prune
+from hyperpy.node.runners.compile_cache_dir import default_cache_dir, max_cache_bytes
+from hyperpy.package.cache import prune
 
 from .components import cache_root
 
@@ -68,7 +69,7 @@ def test_pruning_deletes_least_recently_used_entries_and_their_locks(tmp_path: P
     older = _entry(tmp_path, "bbb", 2, 200)
     recent = _entry(tmp_path, "ccc", 2, 100)
     newest = _entry(tmp_path, "ddd", 2, 0)
-    deleted = prune(tmp_path, 5 * MB, keep=newest)
+    deleted = prune(tmp_path, ".cwasm", max_bytes=5 * MB, keep=newest)
     assert deleted == [oldest, older]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         [recent.name, newest.name, ".ccc-fingerprint.lock", ".ddd-fingerprint.lock"]
@@ -78,7 +79,7 @@ def test_pruning_deletes_least_recently_used_entries_and_their_locks(tmp_path: P
 def test_pruning_never_deletes_the_entry_just_written(tmp_path: Path) -> None:
     old_but_new = _entry(tmp_path, "aaa", 3, 500)
     other = _entry(tmp_path, "bbb", 3, 10)
-    assert prune(tmp_path, 1 * MB, keep=old_but_new) == [other]
+    assert prune(tmp_path, ".cwasm", max_bytes=1 * MB, keep=old_but_new) == [other]
     assert old_but_new.exists()
 
 
@@ -92,7 +93,7 @@ def test_pruning_removes_day_old_leftovers_of_vanished_entries(tmp_path: Path) -
     day_ago = time.time() - 2 * 24 * 3600
     for path in (stale_lock, stale_tmp):
         os.utime(path, (day_ago, day_ago))
-    assert prune(tmp_path, 100 * MB) == []
+    assert prune(tmp_path, ".cwasm", max_bytes=100 * MB) == []
     assert kept.exists() and fresh_lock.exists()
     assert not stale_lock.exists() and not stale_tmp.exists()
 

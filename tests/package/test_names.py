@@ -46,9 +46,13 @@ def test_suggestion_is_itself_safe() -> None:
 
 def test_process_id_needs_three_safe_parts() -> None:
     parsed = parse_process_id("http-server:distro:sys")
-    assert (parsed.process, parsed.package, parsed.publisher) == ("http-server", "distro", "sys")
+    assert (parsed.process_name, parsed.package_name, parsed.publisher_node) == (
+        "http-server",
+        "distro",
+        "sys",
+    )
     assert str(parsed) == "http-server:distro:sys"
-    assert parsed.package_id == "distro:sys"
+    assert parsed.package == "distro:sys"
     with pytest.raises(InvalidNameError, match="expected 'process:package:publisher'"):
         parse_process_id("http-server:distro")
     with pytest.raises(InvalidNameError, match="expected 'process:package:publisher'"):
@@ -71,3 +75,27 @@ def test_wasm_path_is_slash_safe_name_dot_wasm() -> None:
     for bad in ("echo.wasm", "/Echo.wasm", "/sub/echo.wasm", "/echo.wat"):
         with pytest.raises(InvalidNameError, match=r"must be '/<name>\.wasm'"):
             validate_wasm_path(bad)
+
+
+def test_hypermap_safe_is_one_rule_for_every_process_id_type() -> None:
+    # The kernel (init/boot), http-server (binds) and spawn all ask this one function.
+    from hyperpy.node.wit_types import ProcessId as HostProcessId
+    from hyperpy.package.names import is_hypermap_safe
+    from hyperpy.runtime.types import ProcessId
+
+    assert is_hypermap_safe(ProcessId.parse("my-app:pkg-1:pub.os"))
+    assert is_hypermap_safe(HostProcessId.parse("my-app:pkg-1:pub.os"))
+    for bad in ("My:pkg:pub.os", "a:pk.g:pub.os", "a:pkg:pub_os"):
+        assert not is_hypermap_safe(ProcessId.parse(bad))
+        assert not is_hypermap_safe(HostProcessId.parse(bad))
+
+
+def test_drive_capability_params_are_a_serde_json_value() -> None:
+    # Hyperdrive's vfs and app store: json!({"kind": kind, "drive": drive}).to_string() (keys sorted).
+    from hyperpy.node.well_known import drive_cap_params, drive_caps
+
+    assert drive_cap_params("read", "/a:b.os/data") == '{"drive":"/a:b.os/data","kind":"read"}'
+    assert [cap.params for cap in drive_caps("n.os", "/a:b.os/pkg")] == [
+        '{"drive":"/a:b.os/pkg","kind":"read"}',
+        '{"drive":"/a:b.os/pkg","kind":"write"}',
+    ]

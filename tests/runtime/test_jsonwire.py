@@ -57,3 +57,13 @@ def test_integer_keys_are_stringified_like_serde_maps() -> None:
 def test_non_json_values_are_refused_with_their_type() -> None:
     with pytest.raises(TypeError, match=r"value of type set is not JSON-serialisable"):
         dumps({"x": {1, 2}})
+
+
+def test_sort_keys_writes_objects_as_a_serde_json_value_does() -> None:
+    # json!({...}).to_string() (capability params, kit's bodies): a BTreeMap, keys sorted at every level.
+    value = {"kind": "write", "drive": "/p:k:s/d", "nested": {"b": 1.0, "a": [{"z": 0.00001, "y": None}]}}
+    assert dumps(value, sort_keys=True) == (
+        b'{"drive":"/p:k:s/d","kind":"write","nested":{"a":[{"y":null,"z":0.00001}],"b":1.0}}'
+    )
+    assert dumps(value, has_float=False, sort_keys=True) == dumps(value, sort_keys=True)
+    assert dumps({"b": 1, "a": 2}) == b'{"b":1,"a":2}'

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hyperpy.dev import is_relevant_change, run_dev
+from hyperpy.commands.dev import is_relevant_change, run_dev
 from hyperpy.node.control.surface import node_with_control_surface
 from hyperpy.templates.scaffold import create_project
 

@@ -172,7 +172,7 @@ def test_the_node_url_serves_kits_rpc_endpoint(project: pytest.Pytester) -> None
     user_tests(
         project,
         """
-from hyperpy.node.control.client import inject
+from hyperpy.package.control_client import inject
 
 @pytest.mark.hyperpy_modes("native")
 def test_rpc(hyperpy_node):

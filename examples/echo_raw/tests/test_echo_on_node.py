@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hyperpy.node.control.client import inject
+from hyperpy.package.control_client import inject
 
 EXAMPLE = Path(__file__).resolve().parents[1]
 ECHO = "echo:echo-raw:template.os"

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from hyperpy.bench.registry import Benchmark, Figure, Sample, Target, register
+from hyperpy.package.cache import machine_cache_dir
 
 PACKAGE = "bench-pingpong:bench.os"
 PING = f"ping:{PACKAGE}"
@@ -85,11 +86,7 @@ MEMORY_FIGURES = {
 
 def bench_cache_root() -> Path:
     """`$HYPERPY_CACHE_DIR/bench`, else the user cache directory (kept between bench runs)."""
-    override = os.environ.get("HYPERPY_CACHE_DIR")
-    if override:
-        return Path(override).expanduser().resolve() / "bench"
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "hyperpy" / "bench"
+    return machine_cache_dir("bench")
 
 
 @dataclass(frozen=True)

@@ -141,7 +141,7 @@ def api_from_node_home(home: Path, package_id: str) -> dict[str, str] | None:
 
 def api_from_node_url(url: str, package_id: str) -> dict[str, str] | None:
     """Ask a running node's app store for the API zip (`GetApi`, as `kit build` does)."""
-    from hyperpy.node.control.client import ControlError, inject
+    from hyperpy.package.control_client import ControlError, inject
 
     package_name, publisher = package_id.split(":")
     body = json.dumps({"GetApi": {"package_name": package_name, "publisher_node": publisher}})

@@ -59,13 +59,23 @@ class TupleType:
 
 
 @dataclass(frozen=True)
+class MapType:
+    """A JSON object `{key: value}`: WIT has no map, so the WIT text says `list<tuple<K, V>>` (kit's
+    form for a Rust `HashMap`) and a `// json: map<K, V>` comment before the field tells readers that
+    the wire carries an object (see `from_app`); kit's own readers skip the comment."""
+
+    key: WitType
+    value: WitType
+
+
+@dataclass(frozen=True)
 class NamedType:
     """A reference to a type defined in the interface or brought in with `use`."""
 
     name: str
 
 
-WitType = Prim | ListType | OptionType | ResultType | TupleType | NamedType
+WitType = Prim | ListType | OptionType | ResultType | TupleType | MapType | NamedType
 
 
 @dataclass
@@ -129,6 +139,18 @@ class Param:
 
 
 @dataclass
+class UrlParam:
+    """An HTTP handler parameter taken from the URL path, the query string or a header (hyperpy's
+    `@http(path="/x/{id}")`, `Query`, `Header`); written as a `// path: <key> -> <name>: <type>`
+    comment above the signature record, since only body parameters are in `arg-types`."""
+
+    source: Literal["path", "query", "header"]
+    key: str
+    name: str
+    type: WitType
+
+
+@dataclass
 class Signature:
     """One `<function>-signature-<kind>` record: how to call one handler through one door.
 
@@ -144,6 +166,7 @@ class Signature:
     http_path: str | None = None
     args_named: bool = True
     docs: list[str] = field(default_factory=list)
+    url_params: list[UrlParam] = field(default_factory=list)
 
 
 @dataclass

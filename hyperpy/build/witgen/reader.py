@@ -33,6 +33,7 @@ from hyperpy.build.witgen.model import (
     HandlerKind,
     Interface,
     ListType,
+    MapType,
     NamedType,
     OptionType,
     Param,
@@ -42,6 +43,7 @@ from hyperpy.build.witgen.model import (
     Signature,
     TupleType,
     TypeDef,
+    UrlParam,
     UseDecl,
     VariantDef,
     WitDocument,
@@ -126,12 +128,49 @@ def _ident(text: str) -> str:
 _SIGNATURE_RE = re.compile(r"^(?P<function>.+)-signature-(?P<kind>local|remote|http)$")
 
 
+# hyperpy's comment before a field whose JSON form WIT cannot say: `// json: map<string, s64>` above
+# `counts: list<tuple<string, s64>>` means the wire carries an object (see `model.MapType`).
+JSON_FORM_PREFIX = "json:"
+_URL_PARAM_RE = re.compile(
+    r"^(?P<source>path|query|header):\s*(?P<key>\S+)\s*->\s*(?P<name>%?[a-z][a-z0-9-]*)\s*:\s*(?P<type>.+)$"
+)
+
+
+def erase_maps(wit_type: WitType) -> WitType:
+    """The WIT type written for `wit_type`: every `map<K, V>` becomes `list<tuple<K, V>>`."""
+    if isinstance(wit_type, MapType):
+        return ListType(TupleType((erase_maps(wit_type.key), erase_maps(wit_type.value))))
+    if isinstance(wit_type, ListType):
+        return ListType(erase_maps(wit_type.element))
+    if isinstance(wit_type, OptionType):
+        return OptionType(erase_maps(wit_type.inner))
+    if isinstance(wit_type, ResultType):
+        return ResultType(
+            None if wit_type.ok is None else erase_maps(wit_type.ok),
+            None if wit_type.err is None else erase_maps(wit_type.err),
+        )
+    if isinstance(wit_type, TupleType):
+        return TupleType(tuple(erase_maps(item) for item in wit_type.items))
+    return wit_type
+
+
+def parse_type_text(text: str, filename: str = "<wit>", *, allow_map: bool = False) -> WitType:
+    """Parse one WIT type expression (`list<tuple<string, s64>>`; `map<K, V>` when `allow_map`)."""
+    parser = _Parser(text, filename)
+    parser.allow_map = allow_map
+    wit_type = parser.type_expr()
+    if parser.current.kind != "eof":
+        raise parser.error("the end of the type")
+    return wit_type
+
+
 class _Parser:
     def __init__(self, text: str, filename: str) -> None:
         self.text = text
         self.filename = filename
         self.tokens = tokenize(text, filename)
         self.index = 0
+        self.allow_map = False
 
     # -- token helpers -------------------------------------------------------------------------
     @property
@@ -309,9 +348,10 @@ class _Parser:
             fields: list[Field] = []
             while not self.at("}"):
                 field_docs = list(self.current.docs)
+                json_form = self.json_form_comment()
                 field_name = self.expect_ident("a field name")
                 self.expect(":")
-                fields.append(Field(field_name, self.type_expr(), field_docs))
+                fields.append(Field(field_name, self.with_json_form(self.type_expr(), json_form), field_docs))
                 if not self.accept(","):
                     break
             self.expect("}")
@@ -320,10 +360,11 @@ class _Parser:
             cases: list[Case] = []
             while not self.at("}"):
                 case_docs = list(self.current.docs)
+                json_form = self.json_form_comment()
                 case_name = self.expect_ident("a variant case")
                 payload: WitType | None = None
                 if self.accept("("):
-                    payload = self.type_expr()
+                    payload = self.with_json_form(self.type_expr(), json_form)
                     self.expect(")")
                 cases.append(Case(case_name, payload, case_docs))
                 if not self.accept(","):
@@ -339,6 +380,29 @@ class _Parser:
         if keyword == "enum":
             return EnumDef(name=name, cases=names, docs=docs)
         return FlagsDef(name=name, flags=names, docs=docs)
+
+    def json_form_comment(self) -> tuple[Token, str] | None:
+        """The `// json: <type>` comment before the current token (hyperpy's marker for maps)."""
+        for comment in self.current.comments:
+            if comment.startswith(JSON_FORM_PREFIX):
+                return self.current, comment[len(JSON_FORM_PREFIX) :].strip()
+        return None
+
+    def with_json_form(self, wit_type: WitType, json_form: tuple[Token, str] | None) -> WitType:
+        """`wit_type`, or the type of its `// json:` comment when that erases to the same WIT type."""
+        if json_form is None:
+            return wit_type
+        token, text = json_form
+        try:
+            declared = parse_type_text(text, self.filename, allow_map=True)
+        except WitSyntaxError as error:
+            raise WitSyntaxError(f"{self.filename}:{token.line}: bad `// json:` comment: {error}") from None
+        if erase_maps(declared) != wit_type:
+            raise WitSyntaxError(
+                f"{self.filename}:{token.line}: the `// json: {text}` comment does not describe the "
+                "field that follows it (its maps must be `list<tuple<K, V>>` there); regenerate the WIT"
+            )
+        return declared
 
     def function(self) -> WitFunction:
         name = self.expect_ident("a function name")
@@ -383,6 +447,13 @@ class _Parser:
             inner = self.type_expr()
             self.expect(">")
             return OptionType(inner)
+        if name == "map" and self.allow_map:
+            self.expect("<")
+            key = self.type_expr()
+            self.expect(",")
+            value = self.type_expr()
+            self.expect(">")
+            return MapType(key, value)
         if name == "tuple":
             self.expect("<")
             items: list[WitType] = []
@@ -522,6 +593,14 @@ def _signature_from_record(record: RecordDef, token: Token, filename: str) -> Si
             names = [f"arg{index}" for index in range(len(arg_types.items))]
             named = False
         params = [Param(name, wit_type) for name, wit_type in zip(names, arg_types.items, strict=True)]
+    url_params: list[UrlParam] = []
+    for comment in comments:
+        url = _URL_PARAM_RE.match(comment)
+        if url is not None:
+            source = url.group("source")
+            assert source in ("path", "query", "header")
+            url_type = parse_type_text(url.group("type"), filename)
+            url_params.append(UrlParam(source, url.group("key"), _ident(url.group("name")), url_type))  # type: ignore[arg-type]
     method: str | None = None
     path: str | None = None
     if handler_kind == "http":
@@ -529,8 +608,12 @@ def _signature_from_record(record: RecordDef, token: Token, filename: str) -> Si
             http = _HTTP_COMMENT_RE.match(comment)
             if http:
                 method, path = http.group("method").upper(), http.group("path")
-    generated = ("Function signature for:", "HTTP:", "args:", "json fmt:")
-    docs = [comment for comment in comments if not comment.startswith(generated)]
+    generated = ("Function signature for:", "HTTP:", "args:", "json fmt:", JSON_FORM_PREFIX)
+    docs = [
+        comment
+        for comment in comments
+        if not comment.startswith(generated) and _URL_PARAM_RE.match(comment) is None
+    ]
     return Signature(
         function=match.group("function"),
         kind=handler_kind,
@@ -540,6 +623,7 @@ def _signature_from_record(record: RecordDef, token: Token, filename: str) -> Si
         http_path=path,
         args_named=named,
         docs=docs + list(token.docs),
+        url_params=url_params,
     )
 
 

@@ -15,6 +15,7 @@ from hyperpy.build.witgen.model import (
     AliasDef,
     Interface,
     ListType,
+    MapType,
     NamedType,
     OptionType,
     Prim,
@@ -106,6 +107,8 @@ def referenced_names(wit_type: WitType | None) -> list[str]:
         return referenced_names(wit_type.inner)
     if isinstance(wit_type, ResultType):
         return referenced_names(wit_type.ok) + referenced_names(wit_type.err)
+    if isinstance(wit_type, MapType):
+        return referenced_names(wit_type.key) + referenced_names(wit_type.value)
     names: list[str] = []
     for item in wit_type.items:
         names.extend(referenced_names(item))

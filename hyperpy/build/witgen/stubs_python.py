@@ -6,13 +6,16 @@ for mypy, sending exactly the body a Rust hyperapp expects (hyperapp.md §0.5): 
 snake_case keys, enums as PascalCase strings, variants as `{"Case": value}` / `"Case"`, `list<u8>`
 as an array of numbers, options as value-or-null and results as `{"Ok": ...}`/`{"Err": ...}`.
 
-Why the generated module carries its own small encoder: the WIT *is* the wire schema, so the stub
-can produce byte-exact bodies (compact JSON, like serde_json) without depending on how the caller's
-own framework happens to encode Python objects, and it checks every response against the declared
-return type, raising `BadResponse` that names the path of the mismatch instead of handing back
-half-decoded data. The module imports nothing but the standard library at import time; the
-transport (hyperpy's request/response call) is looked up when a call is made, so the module also
-imports fine on the host for type checking.
+Why the generated module converts values itself: the WIT *is* the wire schema, so the stub turns
+arguments into JSON values by the declared WIT types (not by how the caller's framework happens to
+encode Python objects), and it checks every response against the declared return type, raising
+`BadResponse` that names the path of the mismatch instead of handing back half-decoded data. The
+bytes are written by the runtime's serde_json-exact writer (`hyperpy.runtime.jsonwire`) with object
+keys in serde_json `Value` order (sorted), because that is what kit's Rust caller-utils sends (it
+builds the body with `json!`). A `map<K, V>` (hyperpy's `// json:` comment over a
+`list<tuple<K, V>>`, i.e. a Python `dict`) is a `dict` sent and decoded as a JSON object. The module
+imports nothing but the standard library at import time; hyperpy's runtime is looked up when a
+call is made, so the module also imports fine on the host for type checking.
 
 Naming: records -> dataclasses (`file-info` -> `FileInfo`), enums -> `Enum` with wire strings as
 values, variant `shape { circle(f64), empty }` -> dataclasses `Shape_Circle(value)`, `Shape_Empty()`
@@ -35,6 +38,7 @@ from hyperpy.build.witgen.model import (
     FlagsDef,
     Interface,
     ListType,
+    MapType,
     NamedType,
     OptionType,
     Prim,
@@ -116,6 +120,8 @@ class _Emitter:
             return f"{self.py_type(wit_type.inner)} | None"
         if isinstance(wit_type, ResultType):
             return f"Ok[{self.py_type(wit_type.ok)}] | Err[{self.py_type(wit_type.err)}]"
+        if isinstance(wit_type, MapType):
+            return f"dict[{self.py_type(wit_type.key)}, {self.py_type(wit_type.value)}]"
         if isinstance(wit_type, TupleType):
             if not wit_type.items:
                 return "tuple[()]"
@@ -144,6 +150,8 @@ class _Emitter:
             return f'("option", {self.descriptor(wit_type.inner)})'
         if isinstance(wit_type, ResultType):
             return f'("result", {self.descriptor(wit_type.ok)}, {self.descriptor(wit_type.err)})'
+        if isinstance(wit_type, MapType):
+            return f'("map", {self.descriptor(wit_type.key)}, {self.descriptor(wit_type.value)})'
         if isinstance(wit_type, TupleType):
             items = ", ".join(self.descriptor(item) for item in wit_type.items)
             if len(wit_type.items) == 1:
@@ -394,9 +402,16 @@ async def _send(target: str | _Addressable, body: bytes, timeout: float, handler
 
 
 def _request_body(handler: str, args: list[Any]) -> bytes:
-    """The hyperapp request: `{"Handler": null | arg | [args...]}`, compact like serde_json."""
+    """The hyperapp request, byte for byte what kit's Rust caller-utils sends.
+
+    `{"Handler": null | arg | [args...]}`: kit builds it with `json!` (a serde_json `Value`, whose
+    objects keep their keys sorted) and writes it with `serde_json::to_vec`; hyperpy's runtime has the
+    same two steps (`codec.serde_value_order`, `jsonwire.dumps`: serde_json's float text, no spaces).
+    """
     payload: Any = None if not args else args[0] if len(args) == 1 else args
-    return json.dumps({handler: payload}, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    codec = importlib.import_module("hyperpy.runtime.codec")
+    jsonwire = importlib.import_module("hyperpy.runtime.jsonwire")
+    return cast(bytes, jsonwire.dumps(codec.serde_value_order({handler: payload})))
 
 
 _RECORDS: dict[type, list[tuple[str, str, Any]]] = {}
@@ -412,6 +427,8 @@ def _encode(desc: Any, value: Any) -> Any:
             return value if isinstance(value, str) else f"{value.node}@{value.process}"
         if desc == "unit":
             return None
+        if desc == "float":
+            return float(value)  # an f64 argument: serde_json writes 2.0, not 2
         return value
     kind = desc[0]
     if kind == "list":
@@ -420,6 +437,9 @@ def _encode(desc: Any, value: Any) -> Any:
         return None if value is None else _encode(desc[1], value)
     if kind == "tuple":
         return [_encode(item_desc, item) for item_desc, item in zip(desc[1], value, strict=True)]
+    if kind == "map":
+        # a JSON object, keys written as serde_json writes map keys (integers as their decimal text)
+        return {_map_key(desc[1], key): _encode(desc[2], item) for key, item in value.items()}
     if kind == "result":
         if isinstance(value, Ok):
             return {"Ok": _encode(desc[1], value.value)}
@@ -436,6 +456,22 @@ def _encode(desc: Any, value: Any) -> Any:
                 return case if payload_desc is None else {case: _encode(payload_desc, cast(Any, value).value)}
         raise TypeError(f"expected a case of {desc[1]}, got {value!r}")
     raise TypeError(f"unknown type descriptor {desc!r}")
+
+
+def _map_key(desc: Any, key: Any) -> str:
+    encoded = _encode(desc, key)
+    if isinstance(encoded, bool) or not isinstance(encoded, str | int):
+        raise TypeError(f"a map key must be a string or an integer, got {key!r}")
+    return encoded if isinstance(encoded, str) else str(encoded)
+
+
+def _decode_map_key(desc: Any, key: str, path: str) -> Any:
+    if desc == "int":
+        try:
+            return int(key)
+        except ValueError:
+            raise BadResponse(f"{path}: expected an integer key, got {key!r}") from None
+    return _decode(desc, key, path)
 
 
 _PRIMITIVE_CHECKS: dict[str, tuple[type, ...]] = {
@@ -479,6 +515,13 @@ def _decode(desc: Any, value: Any, path: str) -> Any:
             raise BadResponse(f"{path}: expected an array of {len(desc[1])} items, got {value!r}")
         pairs = enumerate(zip(desc[1], value, strict=True))
         return tuple(_decode(item_desc, item, f"{path}[{i}]") for i, (item_desc, item) in pairs)
+    if kind == "map":
+        if not isinstance(value, dict):
+            raise BadResponse(f"{path}: expected an object, got {value!r}")
+        return {
+            _decode_map_key(desc[1], key, f"{path} key"): _decode(desc[2], item, f"{path}[{key!r}]")
+            for key, item in value.items()
+        }
     if kind == "result":
         if isinstance(value, dict) and len(value) == 1:
             if "Ok" in value:

@@ -25,6 +25,7 @@ model, so a UI of plain HTML and JS needs no TypeScript compiler; its namespace 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 from hyperpy.build.witgen.model import (
@@ -33,6 +34,7 @@ from hyperpy.build.witgen.model import (
     FlagsDef,
     Interface,
     ListType,
+    MapType,
     NamedType,
     OptionType,
     Prim,
@@ -104,6 +106,9 @@ class _TsTypes:
             return f"{{ Ok: {self.ts(wit_type.ok)} }} | {{ Err: {self.ts(wit_type.err)} }}"
         if isinstance(wit_type, TupleType):
             return "[" + ", ".join(self.ts(item) for item in wit_type.items) + "]"
+        if isinstance(wit_type, MapType):
+            # a JSON object (a Python dict / Rust HashMap); integer keys arrive as their decimal text
+            return f"Record<{self.ts(wit_type.key)}, {self.ts(wit_type.value)}>"
         assert isinstance(wit_type, NamedType)
         if wit_type.name in self.table.standard:
             return "string"
@@ -146,12 +151,24 @@ def _http_signatures(interface: Interface) -> list[Signature]:
 
 
 @dataclass
+class _UrlArg:
+    """A function parameter that goes into the URL path, the query string or a header."""
+
+    name: str  # JS identifier
+    ts_type: str
+    source: str  # "path", "query" or "header"
+    key: str  # placeholder, query key or header name
+
+
+@dataclass
 class _HttpFunction:
     """Everything both clients need to emit one HTTP handler's function."""
 
     pascal: str
     name: str
-    params: list[tuple[str, str]]  # (JS name, TS type)
+    params: list[tuple[str, str]]  # (JS name, TS type): URL parameters first, then body parameters
+    body_keys: list[tuple[str, str]]  # (wire name, JS name) of the body parameters
+    url_args: list[_UrlArg]
     data_type: str
     data_value: str
     unwrap: bool
@@ -162,16 +179,53 @@ class _HttpFunction:
     docs: list[str]
 
     def doc_head(self) -> str:
-        return f'{self.method} {self.path}: sends `{{"{self.pascal}": ...}}`.'
+        where = [f"{a.name} in the {a.source}" for a in self.url_args]
+        sent = f'sends `{{"{self.pascal}": ...}}`' if self.sends_body else "sends no body"
+        return f"{self.method} {self.path}: {sent}" + (f" ({', '.join(where)})" if where else "") + "."
+
+    @property
+    def sends_body(self) -> bool:
+        return self.method not in ("GET", "HEAD")
+
+    def path_expression(self) -> str:
+        """The path as a JS template literal with each `{name}` placeholder percent-encoded."""
+        by_key = {a.key: a.name for a in self.url_args if a.source == "path"}
+        pieces: list[str] = []
+        for segment in self.path.split("/"):
+            match = _PLACEHOLDER.match(segment)
+            if match is not None and match.group(1) in by_key:
+                whole = "true" if match.group(2) else "false"
+                pieces.append(f"${{pathSegment({by_key[match.group(1)]}, {whole})}}")
+            else:
+                pieces.append(segment.replace("\\", "\\\\").replace("`", "\\`").replace("${", "\\${"))
+        return "`" + "/".join(pieces) + "`"
+
+    def mapping(self, source: str) -> str:
+        """A JS object literal of the parameters sent in the query string or the headers."""
+        entries = [f"{json.dumps(a.key)}: {a.name}" for a in self.url_args if a.source == source]
+        if source == "query" and not self.sends_body:
+            # hyperpy reads a GET handler's body parameters from the query string (there is no body)
+            entries += [f"{json.dumps(key)}: {name}" for key, name in self.body_keys]
+        return "{ " + ", ".join(entries) + " }" if entries else "{}"
 
     def request_call(self, data: str) -> str:
         """The `apiRequest(...)` arguments after the type parameters."""
-        return f"({json.dumps(self.path)}, {json.dumps(self.method)}, {data}, {str(self.unwrap).lower()})"
+        return (
+            f"({self.path_expression()}, {json.dumps(self.method)}, {data}, {str(self.unwrap).lower()}, "
+            f"{self.mapping('query')}, {self.mapping('header')})"
+        )
+
+
+_PLACEHOLDER = re.compile(r"^\{([A-Za-z_][A-Za-z0-9_]*)(:path)?\}$")
 
 
 def _http_function(types: _TsTypes, signature: Signature) -> _HttpFunction:
     names = [_js_identifier(kebab_to_snake(p.name)) for p in signature.params]
     param_types = [types.ts(p.type) for p in signature.params]
+    url_args = [
+        _UrlArg(_js_identifier(kebab_to_snake(u.name)), types.ts(u.type), u.source, u.key)
+        for u in signature.url_params
+    ]
     if not names:
         data_type, data_value = "null", "null"
     elif len(names) == 1:
@@ -182,7 +236,9 @@ def _http_function(types: _TsTypes, signature: Signature) -> _HttpFunction:
     return _HttpFunction(
         pascal=kebab_to_pascal(signature.function),
         name=_js_identifier(kebab_to_snake(signature.function)),
-        params=list(zip(names, param_types, strict=True)),
+        params=[(a.name, a.ts_type) for a in url_args] + list(zip(names, param_types, strict=True)),
+        body_keys=[(kebab_to_snake(p.name), name) for p, name in zip(signature.params, names, strict=True)],
+        url_args=url_args,
         data_type=data_type,
         data_value=data_value,
         unwrap=isinstance(returning, ResultType),
@@ -239,12 +295,40 @@ export function parseResponse<T>(response: any): T {
   throw new ApiError('expected an {"Ok": ...} or {"Err": ...} answer', response);
 }
 
-async function apiRequest<T, R>(path: string, method: string, data: T, unwrap: boolean): Promise<R> {
-  const init: RequestInit = { method, headers: { 'Content-Type': 'application/json' } };
+/** A path parameter, percent-encoded (`{name:path}` parameters keep their slashes). */
+function pathSegment(value: unknown, wholePath: boolean): string {
+  const text = encodeURIComponent(String(value));
+  return wholePath ? text.replace(/%2F/gi, '/') : text;
+}
+
+/** `?key=value&...` for the parameters that are set (null and undefined are left out). */
+function queryString(query: Record<string, unknown>): string {
+  const parts: string[] = [];
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined || value === null) continue;
+    parts.push(encodeURIComponent(key) + '=' + encodeURIComponent(String(value)));
+  }
+  return parts.length ? '?' + parts.join('&') : '';
+}
+
+async function apiRequest<T, R>(
+  path: string,
+  method: string,
+  data: T,
+  unwrap: boolean,
+  query: Record<string, unknown> = {},
+  headers: Record<string, unknown> = {},
+): Promise<R> {
+  const sent: Record<string, string> = { 'Content-Type': 'application/json' };
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined && value !== null) sent[name] = String(value);
+  }
+  const init: RequestInit = { method, headers: sent };
   if (method !== 'GET' && method !== 'HEAD') {
     init.body = JSON.stringify(data);
   }
-  const response = await fetch(baseUrl() + (path.startsWith('/') ? path : '/' + path), init);
+  const url = baseUrl() + (path.startsWith('/') ? path : '/' + path) + queryString(query);
+  const response = await fetch(url, init);
   if (!response.ok) {
     const text = await response.text().catch(() => '');
     throw new ApiError(`HTTP request failed with status: ${response.status}`, text, response.status);
@@ -303,18 +387,49 @@ export function parseResponse(response) {
 }
 
 /**
+ * A path parameter, percent-encoded (`{name:path}` parameters keep their slashes).
+ * @param {unknown} value
+ * @param {boolean} wholePath
+ */
+function pathSegment(value, wholePath) {
+  const text = encodeURIComponent(String(value));
+  return wholePath ? text.replace(/%2F/gi, '/') : text;
+}
+
+/**
+ * `?key=value&...` for the parameters that are set (null and undefined are left out).
+ * @param {Record<string, unknown>} query
+ */
+function queryString(query) {
+  const parts = [];
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined || value === null) continue;
+    parts.push(encodeURIComponent(key) + '=' + encodeURIComponent(String(value)));
+  }
+  return parts.length ? '?' + parts.join('&') : '';
+}
+
+/**
  * @param {string} path
  * @param {string} method
  * @param {unknown} data
  * @param {boolean} unwrap
+ * @param {Record<string, unknown>} [query]
+ * @param {Record<string, unknown>} [headers]
  */
-async function apiRequest(path, method, data, unwrap) {
+async function apiRequest(path, method, data, unwrap, query = {}, headers = {}) {
+  /** @type {Record<string, string>} */
+  const sent = { 'Content-Type': 'application/json' };
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined && value !== null) sent[name] = String(value);
+  }
   /** @type {RequestInit} */
-  const init = { method, headers: { 'Content-Type': 'application/json' } };
+  const init = { method, headers: sent };
   if (method !== 'GET' && method !== 'HEAD') {
     init.body = JSON.stringify(data);
   }
-  const response = await fetch(baseUrl() + (path.startsWith('/') ? path : '/' + path), init);
+  const url = baseUrl() + (path.startsWith('/') ? path : '/' + path) + queryString(query);
+  const response = await fetch(url, init);
   if (!response.ok) {
     const text = await response.text().catch(() => '');
     throw new ApiError(`HTTP request failed with status: ${response.status}`, text, response.status);

@@ -33,7 +33,13 @@ from pathlib import Path
 from typing import Protocol
 
 from hyperpy.node.contracts import KernelMessage
-from hyperpy.node.control.wire import (
+from hyperpy.node.install import package_drive_dir
+from hyperpy.node.modules.base import ModuleBase, request_of
+from hyperpy.node.persistence import atomic_write
+from hyperpy.node.well_known import APP_STORE_PROCESS_ID
+from hyperpy.node.wit_types import LazyLoadBlob, PackageId, ProcessId
+from hyperpy.package.archive import PackageZip, PackageZipError, sha256_bytes
+from hyperpy.package.control_wire import (
     GetApiRequest,
     GetApiResponse,
     InstallPackageRequest,
@@ -50,15 +56,14 @@ from hyperpy.node.control.wire import (
     parse_app_store_request,
     uninstall_reply,
 )
-from hyperpy.node.install import package_drive_dir
-from hyperpy.node.modules.base import ModuleBase, request_of
-from hyperpy.node.persistence import atomic_write
-from hyperpy.node.wit_types import LazyLoadBlob, PackageId, ProcessId
-from hyperpy.package.archive import PackageZip, PackageZipError, sha256_bytes
 from hyperpy.package.manifest import ManifestError, parse_manifest
 
-APP_STORE = ProcessId("main", "app-store", "sys")
+APP_STORE = APP_STORE_PROCESS_ID
 DOWNLOADS_DRIVE = Path("app-store:sys") / "downloads"
+
+
+def _package_id(package_id: PackageIdJson) -> PackageId:
+    return PackageId(package_id.package_name, package_id.publisher_node)
 
 
 class PackageHost(Protocol):
@@ -116,7 +121,7 @@ class AppStore(ModuleBase):
         blob = message.lazy_load_blob
         if blob is None:
             return NewPackageResponse.NO_BLOB
-        package_id = request.package_id.to_package_id()
+        package_id = _package_id(request.package_id)
         try:
             archive = PackageZip(blob.bytes, f"NewPackage {package_id}")
             manifest = archive.read("manifest.json") if archive.has_file("manifest.json") else None
@@ -136,7 +141,7 @@ class AppStore(ModuleBase):
         return NewPackageResponse.SUCCESS
 
     async def _install_package(self, request: InstallPackageRequest) -> InstallResponse:
-        package_id = request.package_id.to_package_id()
+        package_id = _package_id(request.package_id)
         zip_path = self.downloads_dir(package_id) / f"{request.version_hash}.zip"
         try:
             zip_bytes = await asyncio.to_thread(zip_path.read_bytes)
@@ -158,7 +163,7 @@ class AppStore(ModuleBase):
         return InstallResponse.SUCCESS
 
     def _drive(self, package_id: PackageIdJson) -> Path:
-        return package_drive_dir(self.node.home, package_id.to_package_id())
+        return package_drive_dir(self.node.home, _package_id(package_id))
 
     async def _uninstall(self, package_id: PackageIdJson) -> UninstallResponse:
         drive = self._drive(package_id)

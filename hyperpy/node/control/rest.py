@@ -13,6 +13,19 @@ are local-only like the rpc endpoint and live under `/hyperpy/api/`, a prefix no
 Paths are exact (http-server's system routes); the process id goes in the query string. A malformed
 id gives 400.
 
+Sessions, in the shape of Hayride's server morph (`hyperpy.node.control.sessions`); every body is
+`{"data": ...}` JSON:
+
+    POST /v1/cast              {"cast": {"name", "function", "args": [str]}} -> {"session-id": id}
+    POST /v1/sessions/status   {"session-id": id} -> {"session-status": {"active": bool}}
+    POST /v1/sessions/kill     {"session-id": id} -> {"session-status": {"active": false}}
+    POST /v1/sessions/output   {"session-id": id} -> {"session-output": {"active", "output": [str],
+                                                      "answer": str | null, "error": str | null}}
+
+These run scripts (whose capabilities may exceed the caller's), so besides being local-only they
+refuse what a web page could send (`hyperpy.node.control.guard`). An unknown session is 404, a body of
+the wrong shape 400.
+
 ProcessInfo is `{"id", "status", "public", "on_exit", "mode", "wasm_path"}` (see docs/node.md).
 """
 
@@ -26,7 +39,9 @@ from typing import Any
 from aiohttp import web
 
 from hyperpy.node import Node
+from hyperpy.node.control.guard import control_request_problem
 from hyperpy.node.control.rpc import is_local_request
+from hyperpy.node.control.sessions import CastSessions, SessionError, SessionView
 from hyperpy.node.wit_types import Address, PackageId, ProcessId
 
 API_PREFIX = "/hyperpy/api"
@@ -69,6 +84,13 @@ class RestApi:
 
     def __init__(self, node: Callable[[], Node]) -> None:
         self._get_node = node
+        self._sessions: CastSessions | None = None
+
+    @property
+    def sessions(self) -> CastSessions:
+        if self._sessions is None:
+            self._sessions = CastSessions(self._node)
+        return self._sessions
 
     @property
     def _node(self) -> Node:
@@ -81,7 +103,21 @@ class RestApi:
             ("GET", f"{API_PREFIX}/process", self._local(self.process_status)),
             ("POST", f"{API_PREFIX}/kill", self._local(self.kill_process)),
             ("GET", f"{API_PREFIX}/terminal", self._local(self.terminal)),
+            ("POST", "/v1/cast", self._guarded(self.cast)),
+            ("POST", "/v1/sessions/status", self._guarded(self.session_status)),
+            ("POST", "/v1/sessions/kill", self._guarded(self.session_kill)),
+            ("POST", "/v1/sessions/output", self._guarded(self.session_output)),
         ]
+
+    @staticmethod
+    def _guarded(handler: Handler) -> Handler:
+        async def guarded(request: web.Request) -> web.StreamResponse:
+            problem = control_request_problem(request, json_body=True)
+            if problem is not None:
+                return _error(403, problem)
+            return await handler(request)
+
+        return guarded
 
     @staticmethod
     def _local(handler: Handler) -> Handler:
@@ -135,3 +171,72 @@ class RestApi:
                 "last": terminal.mark(),
             }
         )
+
+    # ------------------------------------------------------------------------------- sessions
+
+    async def cast(self, request: web.Request) -> web.Response:
+        data = await _data(request)
+        if isinstance(data, web.Response):
+            return data
+        cast = data.get("cast")
+        if not isinstance(cast, dict):
+            return _error(400, 'expected {"data": {"cast": {"name": ..., "function": ..., "args": [...]}}}')
+        name, function, args = cast.get("name"), cast.get("function", ""), cast.get("args", [])
+        if not isinstance(name, str) or not name:
+            return _error(
+                400, "cast.name: expected a script (alias or script:package:publisher) or a process id"
+            )
+        if not isinstance(function, str):
+            return _error(400, "cast.function: expected a string (empty to run the script `name`)")
+        if not isinstance(args, list) or not all(isinstance(arg, str) for arg in args):
+            return _error(400, "cast.args: expected a list of strings")
+        try:
+            session_id = await asyncio.to_thread(self.sessions.cast, name, function, args)
+        except SessionError as error:
+            return _error(404, str(error))
+        return web.json_response({"data": {"session-id": session_id}})
+
+    async def _session(
+        self, request: web.Request, action: Callable[[str], SessionView]
+    ) -> SessionView | web.Response:
+        data = await _data(request)
+        if isinstance(data, web.Response):
+            return data
+        session_id = data.get("session-id")
+        if not isinstance(session_id, str):
+            return _error(400, 'expected {"data": {"session-id": "<id from /v1/cast>"}}')
+        try:
+            return await asyncio.to_thread(action, session_id)
+        except KeyError:
+            return _error(404, f"no session {session_id} on {self._node.name}")
+
+    async def session_status(self, request: web.Request) -> web.Response:
+        view = await self._session(request, self.sessions.view)
+        if isinstance(view, web.Response):
+            return view
+        return web.json_response({"data": {"session-status": {"active": view.active}}})
+
+    async def session_kill(self, request: web.Request) -> web.Response:
+        view = await self._session(request, self.sessions.kill)
+        if isinstance(view, web.Response):
+            return view
+        return web.json_response({"data": {"session-status": {"active": view.active}}})
+
+    async def session_output(self, request: web.Request) -> web.Response:
+        view = await self._session(request, self.sessions.view)
+        if isinstance(view, web.Response):
+            return view
+        output = {"active": view.active, "output": view.output, "answer": view.answer, "error": view.error}
+        return web.json_response({"data": {"session-output": output}})
+
+
+async def _data(request: web.Request) -> dict[str, Any] | web.Response:
+    """The `data` object of a Hayride-style body, or a 400 naming what is wrong."""
+    try:
+        body = await request.json()
+    except ValueError as error:
+        return _error(400, f"the body is not JSON ({error})")
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, dict):
+        return _error(400, 'expected a JSON object {"data": {...}}')
+    return data

@@ -28,10 +28,18 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from hyperpy.node.contracts import KernelMessage, NodeServices
-from hyperpy.node.control.wire import RpcMessage, RpcReply
-from hyperpy.node.wit_types import Address, Message_Request, Message_Response, ProcessId, Request
+from hyperpy.node.well_known import HTTP_SERVER_PROCESS_ID
+from hyperpy.node.wit_types import (
+    Address,
+    LazyLoadBlob,
+    Message_Request,
+    Message_Response,
+    ProcessId,
+    Request,
+)
+from hyperpy.package.control_wire import RpcMessage, RpcReply
 
-HTTP_SERVER = ProcessId("http-server", "distro", "sys")
+HTTP_SERVER = HTTP_SERVER_PROCESS_ID
 TIMEOUT_HEADER = "X-Hyperware-Http-Server-Timeout"
 DEFAULT_TIMEOUT_SECONDS = 15.0
 PROXY_HEADERS = ("X-Forwarded-For", "X-Real-IP", "Cf-Connecting-Ip")
@@ -83,8 +91,13 @@ def rpc_kernel_message(body: bytes, our_node: str, request_id: int) -> KernelMes
                 capabilities=[],
             )
         ),
-        lazy_load_blob=rpc.blob(),
+        lazy_load_blob=_blob(rpc),
     )
+
+
+def _blob(rpc: RpcMessage) -> LazyLoadBlob | None:
+    parts = rpc.blob_parts()
+    return None if parts is None else LazyLoadBlob(*parts)
 
 
 def rpc_reply_body(response: KernelMessage) -> bytes:

@@ -16,10 +16,10 @@ from hyperpy.node.contracts import RuntimeModule
 from hyperpy.node.control.app_store import AppStore
 from hyperpy.node.control.rest import RestApi
 from hyperpy.node.control.rpc import RpcEndpoint
-from hyperpy.node.control.wire import RPC_PATH
 from hyperpy.node.modules import ModulesConfig, default_modules
 from hyperpy.node.modules.http_server import HttpServerModule
 from hyperpy.node.wit_types import PackageId, ProcessId
+from hyperpy.package.control_wire import RPC_PATH
 
 
 class ControlSurface:

@@ -16,6 +16,7 @@ from hyperpy.node.modules.http_server import HttpServerModule
 from hyperpy.node.modules.kv import KvModule
 from hyperpy.node.modules.net import NetModule
 from hyperpy.node.modules.sqlite import SqliteModule
+from hyperpy.node.modules.terminal import TerminalModule
 from hyperpy.node.modules.timer import TimerModule
 from hyperpy.node.modules.vfs import VfsModule
 
@@ -47,6 +48,7 @@ def default_modules(config: ModulesConfig | None = None) -> list[RuntimeModule]:
         HttpClientModule(),
         NetModule(port=lambda: http_server.port),
         HomepageModule(http_server),
+        TerminalModule(),
     ]
 
 
@@ -58,6 +60,7 @@ __all__ = [
     "ModulesConfig",
     "NetModule",
     "SqliteModule",
+    "TerminalModule",
     "TimerModule",
     "VfsModule",
     "default_modules",

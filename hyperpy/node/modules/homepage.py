@@ -32,10 +32,12 @@ from hyperpy.node.modules.base import ModuleBase, request_of
 from hyperpy.node.modules.http_server import HttpServerModule
 from hyperpy.node.modules.http_wire import Bind
 from hyperpy.node.modules.wire import UNIT, Tagged, TaggedEnum, WireError, WireModel, decode_json, encode_json
+from hyperpy.node.well_known import HOMEPAGE_PROCESS_ID, HTTP_SERVER_PROCESS_ID
 from hyperpy.node.wit_types import Capability, LazyLoadBlob, ProcessId
+from hyperpy.runtime import jsonwire
 
-HOMEPAGE_ID = ProcessId("homepage", "homepage", "sys")
-HTTP_SERVER_ID = ProcessId("http-server", "distro", "sys")
+HOMEPAGE_ID = HOMEPAGE_PROCESS_ID
+HTTP_SERVER_ID = HTTP_SERVER_PROCESS_ID
 DEFAULT_FAVORITES = ("main:app-store:sys", "settings:settings:sys")
 DEFAULT_STYLESHEET = """:root { color-scheme: light dark; font-family: system-ui, sans-serif; }
 body { margin: 2rem; }
@@ -150,7 +152,7 @@ class HomepageModule(ModuleBase):
             self.respond(message, encode_json({"PushSubscription": None}))
 
     def _attached(self, caps: list[Capability], name: str, source: ProcessId) -> bool:
-        wanted = Capability(self.address, json.dumps(name)).key()
+        wanted = Capability(self.address, jsonwire.dumps_str(name)).key()
         if any(cap.key() == wanted for cap in caps):
             return True
         self.log(
@@ -178,7 +180,7 @@ class HomepageModule(ModuleBase):
 
     def _serve_http(self, message: KernelMessage, body: bytes) -> None:
         try:
-            incoming = json.loads(body)["Http"]
+            incoming = jsonwire.loads(body)["Http"]
             bound, headers = incoming["bound_path"], incoming["headers"]
         except (ValueError, KeyError, TypeError):
             return
@@ -186,7 +188,7 @@ class HomepageModule(ModuleBase):
             content, mime = our_js(self.node.our_node, headers.get("referer")), "application/javascript"
         elif bound == "/apps":
             apps = [asdict(app) for app in sorted(self.apps.values(), key=lambda app: app.order)]
-            content, mime = json.dumps(apps), "application/json"
+            content, mime = jsonwire.dumps_str(apps), "application/json"
         elif bound == "":
             content, mime = self._page(), "text/html"
         else:

@@ -28,7 +28,6 @@ Other node parts add routes to the same server with `add_system_route` (e.g. the
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 import socket
 from collections.abc import Awaitable, Callable
@@ -62,10 +61,11 @@ from hyperpy.node.modules.http_wire import (
     HttpResponse,
 )
 from hyperpy.node.modules.wire import Tagged, WireError, decode_json, encode_json, validate
+from hyperpy.node.well_known import HOMEPAGE_PROCESS_ID as HOMEPAGE
 from hyperpy.node.wit_types import Address, LazyLoadBlob, Message_Response, ProcessId
-from hyperpy.package.names import is_name_safe, is_publisher_safe
+from hyperpy.package.names import is_hypermap_safe
+from hyperpy.runtime import jsonwire
 
-HOMEPAGE = ProcessId("homepage", "homepage", "sys")
 TIMEOUT_HEADER = "x-hyperware-http-server-timeout"
 MAX_REQUEST_BYTES = 256 * 1024 * 1024
 _TOKEN_CHARS = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
@@ -97,14 +97,6 @@ def format_path_with_process(process: ProcessId, path: str) -> str:
     if path.startswith("/"):
         return f"/{process}{normalize_path(path)}"
     return f"/{process}/{normalize_path(path)}"
-
-
-def is_hypermap_safe(process: ProcessId) -> bool:
-    return (
-        is_name_safe(process.process_name)
-        and is_name_safe(process.package_name)
-        and is_publisher_safe(process.publisher_node)
-    )
 
 
 def _valid_header(name: str, value: str) -> bool:
@@ -347,7 +339,7 @@ class HttpServerModule(ModuleBase):
         if request.method != "POST":
             return web.Response(status=405)
         try:
-            info = json.loads(await request.read())
+            info = jsonwire.loads(await request.read())
             subdomain = info.get("subdomain") if isinstance(info, dict) else None
             if (
                 not isinstance(info, dict)

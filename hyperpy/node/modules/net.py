@@ -6,15 +6,20 @@ Bodies are MessagePack as rmp-serde's `to_vec` writes them (runtime-contract.md 
 routing]`, `Direct{ip, ports}` = `{"Direct": [ip, {proto: port}]}`), `Vec<u8>` as an array of numbers.
 Requests are accepted as maps or arrays and with bytes as bin or arrays, as rmp-serde reads them.
 
-* `GetPeers` → `{"Peers": [Identity..]}`: the other nodes running in this Python process (the
-  emulator's network stands in for Hyperdrive's connected peers);
-* `{"GetPeer": name}` → `{"Peer": Identity|nil}` (our own identity for our name);
+On a real network (`hyperpy.node.net.transport.NetTransport`, e.g. `hyperpy run`) the answers come
+from the open connections and the PKI, as Hyperdrive's; in an `Emulator`'s in-memory network the
+other nodes running in this Python process stand in for connected peers.
+
+* `GetPeers` → `{"Peers": [Identity..]}`: the peers we hold a connection with;
+* `{"GetPeer": name}` → `{"Peer": Identity|nil}`: the PKI entry (our own identity for our name);
 * `GetDiagnostics` → `{"Diagnostics": text}`;
 * `Sign` → `"Signed"` with the Ed25519 signature of `source address ++ blob` as blob;
 * `{"Verify": {"from": address, "signature": [..]}}` → `{"Verified": bool}` over `from ++ blob`,
   checked with the key of `from`'s node (our key when that node is unknown, as Hyperdrive does);
 * `{"HnsUpdate": ..}` / `{"HnsBatchUpdate": [..]}` add PKI entries; bodies that do not decode are
   ignored (Hyperdrive treats them as fd-manager traffic), with a printout saying why.
+* from another node: `{"ConnectionRequest": name}` from one of our routers makes an indirect node
+  dial back through it; anything else is a "hello" (the `hi` script): printed, answered `ack`.
 
 Answers always go to rsvp or source. Each node's Ed25519 key is created once and kept in
 `<home>/net/networking-key` (32-byte seed), so signatures stay verifiable across restarts.
@@ -22,12 +27,10 @@ Answers always go to rsvp or source. Each node's Ed25519 key is created once and
 
 from __future__ import annotations
 
-import os
 import time
 import weakref
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgpack
 from cryptography.exceptions import InvalidSignature
@@ -36,7 +39,12 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from hyperpy.node.contracts import KernelMessage
 from hyperpy.node.modules.base import ModuleBase, module_id, request_of
-from hyperpy.node.wit_types import Address, LazyLoadBlob
+from hyperpy.node.net.keys import load_key
+from hyperpy.node.net.pki import Identity, PkiError
+from hyperpy.node.wit_types import Address, LazyLoadBlob, Message_Response
+
+if TYPE_CHECKING:
+    from hyperpy.node.net.transport import NetTransport
 
 _RUNNING: weakref.WeakValueDictionary[str, NetModule] = weakref.WeakValueDictionary()
 """Net modules of the nodes running in this Python process, by node name: the emulator's PKI."""
@@ -44,23 +52,6 @@ _RUNNING: weakref.WeakValueDictionary[str, NetModule] = weakref.WeakValueDiction
 
 class NetRequestError(ValueError):
     """A body that is not a NetAction; the message says what was expected."""
-
-
-def load_key(home: Path) -> Ed25519PrivateKey:
-    """The node's networking key, created on first boot (atomic write, owner-only permissions)."""
-    path = home / "net" / "networking-key"
-    if path.exists():
-        return Ed25519PrivateKey.from_private_bytes(path.read_bytes())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = Ed25519PrivateKey.generate()
-    temporary = path.with_suffix(".tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(key.private_bytes_raw())
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
-    return key
 
 
 def _bytes(value: object, what: str) -> bytes:
@@ -118,7 +109,8 @@ class NetModule(ModuleBase):
     process_id = module_id("net")
 
     def __init__(self, *, port: Callable[[], int] | None = None) -> None:
-        """`port` reports the node's HTTP port for our Identity's routing (none: no ports listed)."""
+        """`port` reports the node's HTTP port for our Identity's routing in the in-memory network
+        (none: no ports listed); on a real network the transport's identity is used instead."""
         super().__init__()
         self._port = port
         self._key: Ed25519PrivateKey | None = None
@@ -130,11 +122,22 @@ class NetModule(ModuleBase):
             raise RuntimeError("net:distro:sys has not started")
         return self._key
 
+    @property
+    def transport(self) -> NetTransport | None:
+        """The node's real network, when it has one (else the in-memory emulator network)."""
+        from hyperpy.node.net.transport import NetTransport
+
+        link = getattr(self.node, "network_link", None)
+        return link if isinstance(link, NetTransport) else None
+
     def public_key(self) -> bytes:
         return self.key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
 
     def identity(self) -> list[Any]:
         """Our `Identity` in rmp-serde array form: `[name, "0x<key hex>", {"Direct": [ip, ports]}]`."""
+        transport = self.transport
+        if transport is not None:
+            return transport.identity().to_wire()
         port = self._port() if self._port is not None else 0
         ports = {"ws": port} if port else {}
         return [self.node.our_node, "0x" + self.public_key().hex(), {"Direct": ["127.0.0.1", ports]}]
@@ -144,12 +147,16 @@ class NetModule(ModuleBase):
         _RUNNING[self.node.our_node] = self
 
     async def on_stop(self) -> None:
-        if _RUNNING.get(self.node.our_node) is self:
+        if self._node is not None and _RUNNING.get(self.node.our_node) is self:
             del _RUNNING[self.node.our_node]
 
     def _peer(self, name: str) -> list[Any] | None:
         if name == self.node.our_node:
             return self.identity()
+        transport = self.transport
+        if transport is not None:
+            identity = transport.lookup(name)
+            return None if identity is None else identity.to_wire()
         running = _RUNNING.get(name)
         if running is not None:
             return running.identity()
@@ -159,14 +166,17 @@ class NetModule(ModuleBase):
         identity = self._peer(name)
         if identity is None or name == self.node.our_node:
             return self.public_key()
-        return bytes.fromhex(str(identity[1]).removeprefix("0x"))
+        try:
+            return bytes.fromhex(str(identity[1]).removeprefix("0x"))
+        except ValueError:
+            return b""
 
     async def handle(self, message: KernelMessage) -> None:
+        if message.source.node != self.node.our_node:
+            self._handle_remote(message)
+            return
         request = request_of(message)
         if request is None:
-            return
-        if message.source.node != self.node.our_node:
-            self.log(2, f"net: ignored a request from remote node {message.source.node}")
             return
         try:
             name, payload = parse_net_action(request.body)
@@ -179,9 +189,46 @@ class NetModule(ModuleBase):
         body = msgpack.packb(answer, use_bin_type=True)
         self.respond(message, body, None if blob is None else LazyLoadBlob(None, blob))
 
+    def _handle_remote(self, message: KernelMessage) -> None:
+        """`handle_remote_request`: a router's ConnectionRequest, a refused PKI update, or else a
+        "hello" (what the `hi` script sends): printed loudly and answered `ack`. A `Rejected`
+        response from a node we route for cancels its pending passthrough."""
+        transport = self.transport
+        if isinstance(message.message, Message_Response):
+            try:
+                answer = msgpack.unpackb(message.message.value[0].body, raw=False)
+            except Exception:
+                return
+            if transport is not None and isinstance(answer, dict) and isinstance(answer.get("Rejected"), str):
+                transport.reject_pending(answer["Rejected"], message.source.node)
+            return
+        request = message.message.value
+        try:
+            name, payload = parse_net_action(request.body)
+        except NetRequestError:
+            name, payload = "", None
+        if name in ("HnsUpdate", "HnsBatchUpdate"):
+            self.log(2, f"net: not allowed to update PKI from remote ({message.source.node})")
+            return
+        if name == "ConnectionRequest":
+            if transport is None or not isinstance(payload, str):
+                self.log(2, "net: not an indirect node")
+            elif not transport.connection_request(message.source.node, payload):
+                self.log(2, f"net: {message.source.node} is not one of our routers")
+            return
+        try:
+            text = request.body.decode("utf-8")
+        except UnicodeDecodeError:
+            text = "!!message parse error!!"
+        self.log(0, f"\x1b[3;32m{message.source.node}: {text}\x1b[0m")
+        self.respond(message, b"ack")
+
     def _answer(self, message: KernelMessage, name: str, payload: Any) -> tuple[Any, bytes | None]:
         blob = message.lazy_load_blob.bytes if message.lazy_load_blob is not None else b""
+        transport = self.transport
         if name == "GetPeers":
+            if transport is not None:
+                return {"Peers": [identity.to_wire() for identity in transport.peers()]}, None
             peers = [
                 module.identity() for node, module in sorted(_RUNNING.items()) if node != self.node.our_node
             ]
@@ -189,7 +236,8 @@ class NetModule(ModuleBase):
         if name == "GetPeer":
             return {"Peer": self._peer(payload)}, None
         if name == "GetDiagnostics":
-            return {"Diagnostics": self._diagnostics()}, None
+            text = transport.diagnostics() if transport is not None else self._diagnostics()
+            return {"Diagnostics": text}, None
         if name == "Sign":
             return "Signed", self.key.sign(str(message.source).encode() + blob)
         if name == "Verify":
@@ -209,14 +257,27 @@ class NetModule(ModuleBase):
         return None, None
 
     def _ingest(self, update: object) -> None:
+        """`ingest_log`: an HnsUpdate becomes an Identity (direct when it lists ips)."""
         try:
             fields = _struct(update, ("name", "public_key", "ips", "ports", "routers"), "HnsUpdate")
-        except NetRequestError as error:
+            ips, ports, routers = fields["ips"], fields["ports"], fields["routers"]
+            identity = Identity.from_json(
+                {
+                    "name": fields["name"],
+                    "networking_key": fields["public_key"],
+                    "ip": ips[0] if isinstance(ips, list) and ips else None,
+                    "ports": ports if isinstance(ips, list) and ips else {},
+                    "routers": routers,
+                }
+            )
+        except (NetRequestError, PkiError) as error:
             self.log(0, f"net: ignored an HnsUpdate: {error}")
             return
-        ips, ports, routers = fields["ips"], fields["ports"], fields["routers"]
-        routing = {"Direct": [ips[0], ports]} if ips else {"Routers": routers}
-        self.pki[str(fields["name"])] = [str(fields["name"]), str(fields["public_key"]), routing]
+        transport = self.transport
+        if transport is not None:
+            transport.ingest(identity)
+        else:
+            self.pki[identity.name] = identity.to_wire()
 
     def _diagnostics(self) -> str:
         peers = [node for node in sorted(_RUNNING) if node != self.node.our_node]

@@ -13,6 +13,15 @@ Semantics are Hyperdrive's (runtime-contract.md §3.5, HD `lib/src/sqlite.rs` + 
   `InvalidParameters`;
 * `"BeginTx"` / `{"Commit": {"tx_id": id}}` (`{"NoTx": id}` if unknown); SQLite errors →
   `{"RusqliteError": "<message>"}`;
+* **deliberate difference — a sandbox**: every connection has an SQLite authorizer
+  (`SandboxedConnection`) that refuses what would reach a file other than the database's own:
+  `ATTACH` of a file (also how `VACUUM INTO 'path'` opens its target), the `load_extension()`
+  function and the pragmas that point SQLite at other directories (`temp_store_directory`,
+  `data_store_directory`). Hyperdrive runs such statements (ATTACH is even a read keyword there), so
+  a process can read or write any SQLite file the node user can, other packages' databases included;
+  here they answer `{"RusqliteError": "not authorized: ..."}` (the variant a Rust caller already
+  decodes for SQLite errors) naming what was refused. `ATTACH ':memory:'`, plain `VACUUM` (which
+  attaches a private temporary file) and every other statement behave as on Hyperdrive;
 * capabilities: Hyperdrive asks its cap table for write (Write/BeginTx/Commit) or read (Query) but
   accepts the answer whatever it is, so a missing cap does not stop the request there. The emulator
   lets it through too and prints a warning naming the missing cap.
@@ -26,6 +35,7 @@ import json
 import random
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 from hyperpy.node.modules.base import module_id
 from hyperpy.node.modules.databases import (
@@ -38,6 +48,7 @@ from hyperpy.node.modules.databases import (
     sqlite_transaction,
 )
 from hyperpy.node.modules.wire import U64, UNIT, TaggedEnum, WireModel, encode_json
+from hyperpy.runtime import jsonwire
 
 READ_KEYWORDS = frozenset({"ANALYZE", "ATTACH", "BEGIN", "EXPLAIN", "PRAGMA", "SELECT", "VALUES", "WITH"})
 WRITE_KEYWORDS = frozenset(
@@ -61,7 +72,56 @@ WRITE_KEYWORDS = frozenset(
         "VACUUM",
     }
 )
+SqlValue = int | float | str | bytes | None
 I64_MIN, I64_MAX = -(2**63), 2**63 - 1
+# Attach targets that reach no shared file: an in-memory database, and the private temporary file
+# SQLite itself attaches for a plain VACUUM (an empty name).
+PRIVATE_ATTACH_NAMES = frozenset({"", ":memory:"})
+REFUSED_PRAGMAS = frozenset({"temp_store_directory", "data_store_directory"})
+REFUSED_FUNCTIONS = frozenset({"load_extension", "fts3_tokenizer"})
+
+
+class SandboxedConnection(sqlite3.Connection):
+    """A connection whose statements can touch no file but the database's own (and its WAL/SHM).
+
+    The SQLite authorizer is consulted while a statement is prepared, for every action it would take
+    (an ATTACH with its file name, each pragma, each function call); the first refusal is remembered in
+    `refused` so the answer can say what was refused instead of SQLite's bare "not authorized".
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.refused: str | None = None
+        self.set_authorizer(self._authorize)
+
+    def _authorize(
+        self, action: int, arg1: str | None, arg2: str | None, _db: str | None, _trigger: str | None
+    ) -> int:
+        reason = None
+        if action == sqlite3.SQLITE_ATTACH and (arg1 or "") not in PRIVATE_ATTACH_NAMES:
+            reason = (
+                f"ATTACH (or VACUUM INTO) of {arg1!r}: a process may only use its own database file; "
+                "open another database with its own Open request, or attach ':memory:'"
+            )
+        elif action == sqlite3.SQLITE_PRAGMA and (arg1 or "").lower() in REFUSED_PRAGMAS:
+            reason = f"PRAGMA {arg1}: it points SQLite at another directory of the node's machine"
+        elif action == sqlite3.SQLITE_FUNCTION and (arg2 or "").lower() in REFUSED_FUNCTIONS:
+            reason = f"{arg2}(): loading code into the node is not allowed"
+        if reason is None:
+            return sqlite3.SQLITE_OK
+        self.refused = reason
+        return sqlite3.SQLITE_DENY
+
+    def execute_checked(self, statement: str, parameters: list[SqlValue]) -> sqlite3.Cursor:
+        """`execute`, with a refusal by the sandbox reported as the reason it was refused."""
+        self.refused = None
+        try:
+            return self.execute(statement, parameters)
+        except sqlite3.DatabaseError as error:
+            if self.refused is None:
+                raise
+            reason, self.refused = self.refused, None
+            raise DbFailure({"RusqliteError": f"not authorized: {reason}"}, f"refused: {reason}") from error
 
 
 class Write(WireModel):
@@ -73,8 +133,6 @@ SQLITE_ACTION = TaggedEnum(
     "SqliteAction",
     {"Open": UNIT, "RemoveDb": UNIT, "Write": Write, "Query": str, "BeginTx": UNIT, "Commit": Commit},
 )
-
-SqlValue = int | float | str | bytes | None
 
 
 def first_word(statement: str) -> str:
@@ -112,7 +170,7 @@ def sql_parameters(blob: bytes | None) -> list[SqlValue]:
     if blob is None:
         return []
     try:
-        values = json.loads(blob)
+        values = jsonwire.loads(blob)
     except (ValueError, UnicodeDecodeError):
         values = None
     if not isinstance(values, list):
@@ -129,7 +187,7 @@ def json_value(value: object) -> object:
     return value
 
 
-class SqliteModule(DatabaseModule[sqlite3.Connection]):
+class SqliteModule(DatabaseModule[SandboxedConnection]):
     process_id = module_id("sqlite")
     kind_name = "sqlite"
     actions = SQLITE_ACTION
@@ -137,14 +195,17 @@ class SqliteModule(DatabaseModule[sqlite3.Connection]):
     read_actions = frozenset({"Query"})
     enforce_caps = False
 
-    def connect(self, directory: Path, key: DbKey) -> sqlite3.Connection:
+    def connect(self, directory: Path, key: DbKey) -> SandboxedConnection:
         connection = sqlite3.connect(
-            directory / f"{key.name}.db", isolation_level=None, check_same_thread=False
+            directory / f"{key.name}.db",
+            isolation_level=None,
+            check_same_thread=False,
+            factory=SandboxedConnection,
         )
         connection.execute("PRAGMA journal_mode=WAL")
         return connection
 
-    def close(self, connection: sqlite3.Connection) -> None:
+    def close(self, connection: SandboxedConnection) -> None:
         connection.close()
 
     def storage_error(self, error: Exception) -> DbFailure | None:
@@ -152,7 +213,7 @@ class SqliteModule(DatabaseModule[sqlite3.Connection]):
             return DbFailure({"RusqliteError": str(error)}, f"SQLite error: {error}")
         return None
 
-    def run(self, connection: sqlite3.Connection, request: DbRequest) -> DbOutcome:
+    def run(self, connection: SandboxedConnection, request: DbRequest) -> DbOutcome:
         name, value = request.action.name, request.action.value
         blob = None if request.blob is None else request.blob.bytes
         if name == "Query":
@@ -162,7 +223,7 @@ class SqliteModule(DatabaseModule[sqlite3.Connection]):
                     f"Query must start with one of {', '.join(sorted(READ_KEYWORDS))}; "
                     f"got {first_word(value)!r} (use Write for statements that change data)",
                 )
-            cursor = connection.execute(value, sql_parameters(blob))
+            cursor = connection.execute_checked(value, sql_parameters(blob))
             columns = [column[0] for column in cursor.description or []]
             rows = [dict(zip(columns, map(json_value, row), strict=True)) for row in cursor.fetchall()]
             return DbOutcome("Read", encode_json(rows))
@@ -175,7 +236,7 @@ class SqliteModule(DatabaseModule[sqlite3.Connection]):
                 )
             parameters = sql_parameters(blob)
             if value.tx_id is None:
-                connection.execute(value.statement, parameters)
+                connection.execute_checked(value.statement, parameters)
             else:
                 self.transactions.setdefault(value.tx_id, []).append((value.statement, parameters))
             return DbOutcome("Ok")
@@ -187,5 +248,5 @@ class SqliteModule(DatabaseModule[sqlite3.Connection]):
         statements = self.take_transaction(value.tx_id)
         with sqlite_transaction(connection):
             for statement, parameters in statements:
-                connection.execute(statement, parameters)
+                connection.execute_checked(statement, parameters)
         return DbOutcome("Ok")

@@ -17,7 +17,6 @@ only when a response is wanted (rsvp or expects_response) and echo the request m
 from __future__ import annotations
 
 import asyncio
-import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from hyperpy.node.modules.base import ModuleBase, request_of, wants_reply
 from hyperpy.node.persistence import atomic_write
 from hyperpy.node.well_known import STATE_PROCESS_ID
 from hyperpy.node.wit_types import LazyLoadBlob, ProcessId
+from hyperpy.runtime import jsonwire
 
 OCTET_STREAM = "application/octet-stream"
 
@@ -40,7 +40,7 @@ class StateError(Exception):
         self.fields = fields
 
     def body(self) -> bytes:
-        return json.dumps({"Err": {self.variant: self.fields}}).encode()
+        return jsonwire.dumps({"Err": {self.variant: self.fields}})
 
 
 def state_path(home: Path, process: ProcessId) -> Path:
@@ -92,7 +92,7 @@ class StateModule(ModuleBase):
         if request is None:
             raise StateError("BadRequest", error="not a request")
         try:
-            action = json.loads(request.body)
+            action = jsonwire.loads(request.body)
         except (ValueError, UnicodeDecodeError) as exc:
             raise StateError("BadJson", error=f"parse into StateAction failed: {exc}") from None
         home = self.node.home

@@ -50,6 +50,7 @@ from hyperpy.node.modules.wire import (
     require_object,
     validate,
 )
+from hyperpy.node.well_known import drive_cap_params
 from hyperpy.node.wit_types import Capability, LazyLoadBlob, ProcessId
 
 KERNEL = module_id("kernel")
@@ -195,11 +196,6 @@ def parse_vfs_path(path: str) -> VfsPath:
             f"path {path!r} must start with a package id '<package>:<publisher>', not {parts[0]!r}",
         )
     return VfsPath(parts[0], parts[1], "/".join(parts[2:]))
-
-
-def drive_cap_params(kind: str, drive: str) -> str:
-    """Params of a vfs drive capability, spelled as Hyperdrive spells them when it grants one."""
-    return f'{{"kind": "{kind}", "drive": "{drive}"}}'
 
 
 ROOT_CAP_PARAMS = '{"root":true}'

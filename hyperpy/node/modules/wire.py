@@ -7,7 +7,8 @@ must fit `u32`/`u64`/`i64`. Hyperdrive answers anything that does not deserializ
 tells the developer *why*: the field path, what it expected and what it got. `TaggedEnum` plus pydantic
 models (strict, extra fields ignored as serde ignores them) give both.
 
-Encoding mirrors serde_json: compact separators, UTF-8 kept as is, `Vec<u8>` as a list of numbers.
+Encoding is serde_json's, written by `hyperpy.runtime.jsonwire` (the one serde_json writer): compact
+separators, UTF-8 kept as is, `Vec<u8>` as a list of numbers, floats as ryu writes them.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from hyperpy.runtime import jsonwire
 
 U8 = Annotated[int, Field(ge=0, le=0xFF)]
 U16 = Annotated[int, Field(ge=0, le=0xFFFF)]
@@ -42,8 +45,9 @@ class WireError(ValueError):
 
 
 def encode_json(value: object) -> bytes:
-    """Serialize like serde_json::to_vec: no whitespace, non-ASCII kept as UTF-8."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+    """Serialize like serde_json::to_vec (`hyperpy.runtime.jsonwire`, the one serde_json writer):
+    no whitespace, non-ASCII kept as UTF-8, floats in ryu's form (`0.00001`, `1e20`)."""
+    return jsonwire.dumps(value)
 
 
 def decode_json(body: bytes) -> object:
@@ -53,7 +57,7 @@ def decode_json(body: bytes) -> object:
     except UnicodeDecodeError as error:
         raise WireError(f"body is not UTF-8 (byte {error.start}); bodies of this module are JSON") from None
     try:
-        return json.loads(text)
+        return jsonwire.loads(text)
     except json.JSONDecodeError as error:
         snippet = text[:80] + ("…" if len(text) > 80 else "")
         raise WireError(f"body is not valid JSON ({error.msg} at char {error.pos}): {snippet!r}") from None

@@ -42,13 +42,8 @@ from pathlib import Path
 import wasmtime
 from wasmtime.component import Component
 
-from hyperpy.node.runners.compile_cache_dir import (
-    CACHE_SUFFIX,
-    DEFAULT_MAX_MB,
-    mark_used,
-    max_cache_bytes,
-    prune,
-)
+from hyperpy.node.runners.compile_cache_dir import CACHE_SUFFIX, DEFAULT_MAX_MB, max_cache_bytes
+from hyperpy.package.cache import mark_used, prune
 from hyperpy.package.hyperdrive_features import (
     HYPERDRIVE_CAPI_FEATURES_OFF,
     HYPERDRIVE_CONFIG_FEATURES,
@@ -287,7 +282,7 @@ class CompileCache:
             except ValueError as exc:
                 self.announce(f"{exc}; using {DEFAULT_MAX_MB} MB")
                 max_bytes = DEFAULT_MAX_MB * 1_000_000
-        prune(self.directory, max_bytes, keep=keep)
+        prune(self.directory, CACHE_SUFFIX, max_bytes=max_bytes, keep=keep)
 
     @staticmethod
     def _discard(path: Path) -> None:

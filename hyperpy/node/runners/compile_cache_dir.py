@@ -15,33 +15,26 @@ process adds one, so the directory is pruned least-recently-used first whenever 
 and the total passes `$HYPERPY_COMPILED_CACHE_MB` (default 2048 MB). "Used" is the file's mtime:
 written on store and touched on every load from disk. A pruned entry costs one compile the next time
 it is needed; a file that is pruned while a process has it mapped stays valid for that process
-(POSIX keeps unlinked files alive while mapped).
+(POSIX keeps unlinked files alive while mapped). The pruning itself is `hyperpy.package.cache.prune`,
+shared with the build's caches.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import time
 from pathlib import Path
 
-CACHE_ENV = "HYPERPY_CACHE_DIR"
+from hyperpy.package.cache import machine_cache_dir
+
 MAX_MB_ENV = "HYPERPY_COMPILED_CACHE_MB"
 DEFAULT_MAX_MB = 2048
 CACHE_SUFFIX = ".cwasm"
-LOCK_SUFFIX = ".lock"
-# Lock and temporary files whose entry is gone are removed once they are this old (a compile in
-# progress holds its lock for seconds, not a day).
-ORPHAN_AGE_S = 24 * 3600
 
 
 def default_cache_dir() -> Path:
-    """`$HYPERPY_CACHE_DIR/compiled`, else `<$XDG_CACHE_HOME or ~/.cache>/hyperpy/compiled`."""
-    root = os.environ.get(CACHE_ENV)
-    if root:
-        return Path(root).expanduser() / "compiled"
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base).expanduser() / "hyperpy" / "compiled"
+    """`$HYPERPY_CACHE_DIR/compiled`, else `<$XDG_CACHE_HOME or ~/.cache>/hyperpy/compiled`
+    (`hyperpy.package.cache.machine_cache_dir`, the one rule for where hyperpy's caches live)."""
+    return machine_cache_dir("compiled")
 
 
 def max_cache_bytes() -> int:
@@ -62,59 +55,3 @@ def max_cache_bytes() -> int:
             "the size the compiled-component cache is pruned down to"
         )
     return megabytes * 1_000_000
-
-
-def entry_key(path: Path) -> str:
-    """The cache key of an entry, lock or temporary file: its name up to the first dot after the start."""
-    return path.name.lstrip(".").split(".", 1)[0]
-
-
-def mark_used(entry: Path) -> None:
-    """Record that `entry` was just loaded (its mtime orders the pruning); best effort."""
-    with contextlib.suppress(OSError):
-        os.utime(entry)
-
-
-def prune(directory: Path, max_bytes: int, keep: Path | None = None) -> list[Path]:
-    """Delete least-recently-used entries until the cache holds at most `max_bytes`; never `keep`.
-
-    Also removes the lock files of deleted entries, and lock or temporary files older than a day
-    whose entry does not exist. Returns the entries deleted. Files that vanish meanwhile (another
-    process pruning) are skipped.
-    """
-    entries: list[tuple[float, int, Path]] = []
-    leftovers: list[tuple[float, Path]] = []
-    try:
-        listing = list(directory.iterdir())
-    except OSError:
-        return []
-    for path in listing:
-        try:
-            stat = path.stat()
-        except OSError:
-            continue
-        if path.name.endswith(CACHE_SUFFIX):
-            entries.append((stat.st_mtime, stat.st_size, path))
-        elif path.name.startswith(".") and path.name.endswith((LOCK_SUFFIX, ".tmp")):
-            leftovers.append((stat.st_mtime, path))
-    total = sum(size for _, size, _ in entries)
-    deleted: list[Path] = []
-    for _, size, path in sorted(entries, key=lambda row: (row[0], row[2].name)):
-        if total <= max_bytes:
-            break
-        if path == keep:
-            continue
-        with contextlib.suppress(OSError):
-            path.unlink()
-            deleted.append(path)
-        total -= size
-    live_keys = {entry_key(path) for _, _, path in entries if path not in deleted}
-    deleted_keys = {entry_key(path) for path in deleted}
-    old = time.time() - ORPHAN_AGE_S
-    for mtime, path in leftovers:
-        key = entry_key(path)
-        lock_of_deleted = key in deleted_keys and path.name.endswith(LOCK_SUFFIX)
-        if lock_of_deleted or (key not in live_keys and mtime < old):
-            with contextlib.suppress(OSError):
-                path.unlink()
-    return deleted

@@ -56,7 +56,7 @@ async def module_request(
         address, jsonwire.dumps(value), timeout=timeout, blob=blob, mime=mime, label=action or process
     )
     try:
-        decoded = json.loads(reply.body) if reply.body else None
+        decoded = jsonwire.loads(reply.body) if reply.body else None
     except ValueError:
         raise ModuleError(process, f"unreadable answer {reply.body[:80]!r}", action) from None
     if isinstance(decoded, dict) and "Err" in decoded and len(decoded) == 1:

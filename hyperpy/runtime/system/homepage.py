@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from hyperpy.runtime import well_known
 from hyperpy.runtime.system import module_send
 
-__hyperpy_process__ = "homepage:homepage:sys"
+__hyperpy_process__ = well_known.HOMEPAGE
 
 
 def add_to_homepage(

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from hyperpy.runtime import jsonwire, well_known
 from hyperpy.runtime.system import ModuleError, module_request
 
-__hyperpy_process__ = "http-client:distro:sys"
+__hyperpy_process__ = well_known.HTTP_CLIENT
 PROCESS = __hyperpy_process__
 
 
@@ -22,7 +22,7 @@ class HttpClientResponse:
         return self.body.decode("utf-8", errors="replace")
 
     def json(self) -> Any:
-        return json.loads(self.body)
+        return jsonwire.loads(self.body)
 
 
 async def request(

@@ -9,12 +9,13 @@ import mimetypes
 from collections.abc import Mapping
 from typing import Any
 
+from hyperpy.runtime import well_known
 from hyperpy.runtime.decorators import HttpEndpoint, WsEndpoint
 from hyperpy.runtime.process import current_runtime
 from hyperpy.runtime.system import ModuleError, module_request, module_send
 from hyperpy.runtime.types import WsMessageType
 
-__hyperpy_process__ = "http-server:distro:sys"
+__hyperpy_process__ = well_known.HTTP_SERVER
 PROCESS = __hyperpy_process__
 
 # Load the built-in MIME table now (the build's pre-initialisation keeps it); a component has no

@@ -7,14 +7,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from hyperpy.runtime import jsonwire
+from hyperpy.runtime import jsonwire, well_known
 from hyperpy.runtime.codec import codec_for, encode_untyped
 from hyperpy.runtime.system import ModuleError, PackageDatabase, tag_of
 
-__hyperpy_process__ = "kv:distro:sys"
+__hyperpy_process__ = well_known.KV
 PROCESS = __hyperpy_process__
 
 
@@ -50,7 +49,7 @@ class KvDb(PackageDatabase):
         raw = await self.get(key)
         if raw is None:
             return None
-        return codec_for(returns).decode(json.loads(raw), f"kv[{key!r}]")
+        return codec_for(returns).decode(jsonwire.loads(raw), f"kv[{key!r}]")
 
     async def set_json(
         self, key: bytes | str, value: Any, hint: Any = None, tx_id: int | None = None

@@ -9,11 +9,12 @@ from typing import Any
 # (the build) imported; msgpack's pure-Python fallback is what runs there.
 import msgpack
 
+from hyperpy.runtime import well_known
 from hyperpy.runtime.process import current_runtime
 from hyperpy.runtime.system import ModuleError, module_address
 from hyperpy.runtime.types import Address
 
-__hyperpy_process__ = "net:distro:sys"
+__hyperpy_process__ = well_known.NET
 PROCESS = __hyperpy_process__
 
 

@@ -9,15 +9,14 @@
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Sequence
 from typing import Any
 
-from hyperpy.runtime import jsonwire
+from hyperpy.runtime import jsonwire, well_known
 from hyperpy.runtime.codec import json_has_float
 from hyperpy.runtime.system import ModuleError, PackageDatabase
 
-__hyperpy_process__ = "sqlite:distro:sys"
+__hyperpy_process__ = well_known.SQLITE
 PROCESS = __hyperpy_process__
 
 
@@ -38,7 +37,7 @@ class SqliteDb(PackageDatabase):
         answer, reply = await self._request({"Query": query}, blob=_params(params))
         if answer != "Read":
             raise ModuleError(PROCESS, answer, f"Query {self.db}")
-        rows = json.loads(reply.blob.bytes) if reply.blob is not None and reply.blob.bytes else []
+        rows = jsonwire.loads(reply.blob.bytes) if reply.blob is not None and reply.blob.bytes else []
         return list(rows)
 
     async def write(self, statement: str, params: Sequence[Any] = (), tx_id: int | None = None) -> None:

@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from hyperpy.runtime import well_known
 from hyperpy.runtime.system import ModuleError, module_request, our_package, tag_of
 
-__hyperpy_process__ = "vfs:distro:sys"
+__hyperpy_process__ = well_known.VFS
 PROCESS = __hyperpy_process__
 
 

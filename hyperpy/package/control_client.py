@@ -19,7 +19,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from hyperpy.node.control.wire import (
+from hyperpy.package.archive import PackageZip, PackageZipError, sha256_bytes
+from hyperpy.package.control_wire import (
     APP_STORE_PROCESS,
     KIT_EXPECTS_RESPONSE,
     RPC_PATH,
@@ -33,9 +34,9 @@ from hyperpy.node.control.wire import (
     make_rpc_message,
     new_package_body,
 )
-from hyperpy.package.archive import PackageZip, PackageZipError, sha256_bytes
 from hyperpy.package.manifest import ManifestError, parse_manifest
 from hyperpy.package.metadata import MetadataError, parse_metadata
+from hyperpy.runtime import jsonwire
 
 DEFAULT_URL = "http://localhost:8080"
 HTTP_GRACE_SECONDS = 10
@@ -253,7 +254,7 @@ def _reply_value(outcome: RpcOutcome, key: str, step: str) -> str:
     if outcome.reply is None:
         raise ControlError(f"{step}: the node sent no response body")
     try:
-        body = json.loads(outcome.reply.body_bytes())
+        body = jsonwire.loads(outcome.reply.body_bytes())
     except (ValueError, UnicodeDecodeError):
         raise ControlError(f"{step}: the node answered with a body that is not JSON") from None
     value = body.get(key) if isinstance(body, dict) else None

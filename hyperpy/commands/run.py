@@ -1,6 +1,6 @@
 """`hyperpy inject`, `hyperpy start-package` and `hyperpy run`: the node's commands.
 
-inject and start-package are thin shells over `hyperpy.node.control.client`, which speaks kit's rpc
+inject and start-package are thin shells over `hyperpy.package.control_client`, which speaks kit's rpc
 protocol, so they work against the local node and against a real Hyperdrive alike. Errors are printed
 as one sentence with the fix, never as a traceback.
 """
@@ -8,6 +8,7 @@ as one sentence with the fix, never as a traceback.
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from hyperpy.node.control.client import (
+from hyperpy.node.control.console import ConsoleStream, VerbosityKeys
+from hyperpy.package.control_client import (
     DEFAULT_URL,
     ControlError,
     InjectResult,
@@ -24,8 +26,7 @@ from hyperpy.node.control.client import (
     prepare_upload,
     start_package,
 )
-from hyperpy.node.control.console import ConsoleStream, VerbosityKeys
-from hyperpy.node.control.wire import KIT_EXPECTS_RESPONSE
+from hyperpy.package.control_wire import KIT_EXPECTS_RESPONSE
 
 if TYPE_CHECKING:
     from hyperpy.node import Node
@@ -162,13 +163,16 @@ def default_sources(paths: tuple[Path, ...], cwd: Path) -> tuple[Path, ...]:
 
     Why: `cd myapp && hyperpy run` is what a user types after `hyperpy new`; booting an empty node there
     would look like the app silently failed to start. A directory is a project when its pyproject.toml
-    has a `[tool.hyperpy]` table; elsewhere an empty node boots (to receive `hyperpy start-package`).
+    has a `[tool.hyperpy]` table, or it has kit's layout with Python sources (metadata.json,
+    pkg/manifest.json, <dir>/src/lib.py); elsewhere an empty node boots (to receive `hyperpy start-package`).
     """
     if paths:
         return paths
+    from hyperpy.package.kit_layout import is_kit_layout, is_project_dir
+
     pyproject = cwd / "pyproject.toml"
     if not pyproject.is_file():
-        return ()
+        return (cwd,) if is_kit_layout(cwd) and is_project_dir(cwd) else ()
     import tomllib
 
     try:
@@ -179,14 +183,18 @@ def default_sources(paths: tuple[Path, ...], cwd: Path) -> tuple[Path, ...]:
 
 
 def resolve_sources(paths: tuple[Path, ...], native: bool) -> list[RunSource]:
-    """Decide per path: a hyperpy project is built (component) or loaded (native); a zip, a kit project
-    or a `pkg/` directory is installed as it is (component only)."""
+    """Decide per path: a project (pyproject or kit layout with Python sources) is built (component)
+    or loaded (native); a zip, a kit-built package or a `pkg/` directory is installed as it is
+    (component only)."""
+    from hyperpy.package.kit_layout import is_project_dir
+
     sources = []
     for path in paths:
-        is_project = path.is_dir() and (path / "pyproject.toml").is_file()
+        is_project = is_project_dir(path)
         if native and not is_project:
             raise click.UsageError(
-                f"--native needs a hyperpy project directory (with pyproject.toml); {path} is a built "
+                f"--native needs a project directory (pyproject.toml, or kit's layout with Python "
+                f"sources); {path} is a built "
                 "package, which only runs as components (drop --native)"
             )
         sources.append(RunSource(path, "native" if native else "component", is_project and not native))
@@ -238,6 +246,43 @@ def _wait_for_interrupt() -> None:
             signal.signal(sig, handler)
 
 
+def _node_names(fake_node_name: str, nodes: str | None) -> list[str]:
+    """`--nodes a,b` or the one `--fake-node-name`; kit's rule: `fake2` means `fake2.dev`."""
+    from hyperpy.node.net.pki import fake_node_name as dotted
+
+    if nodes is None:
+        return [dotted(fake_node_name)]
+    names = [dotted(name.strip()) for name in nodes.split(",") if name.strip()]
+    if not names:
+        raise click.UsageError(
+            "--nodes needs node names separated by commas, e.g. --nodes fake.dev,fake2.dev"
+        )
+    if len(set(names)) != len(names):
+        raise click.UsageError(f"--nodes lists a name twice: {nodes}")
+    return names
+
+
+def _split_names(text: str | None) -> tuple[str, ...]:
+    from hyperpy.node.net.pki import fake_node_name as dotted
+
+    return tuple(dotted(name.strip()) for name in (text or "").split(",") if name.strip())
+
+
+def _serve_commands(node: Node, keys: VerbosityKeys, stream: ConsoleStream, port: int) -> None:
+    """Take terminal command lines until Ctrl-C: at a prompt on a TTY, else from piped stdin."""
+    from hyperpy.node.control.command_line import read_piped_lines, run_prompt
+
+    ready = f"node {node.name} ready on http://localhost:{port}"
+    if sys.stdin is not None and sys.stdin.isatty():
+        stream.info(f"{ready} (type a command such as `top`; Ctrl-V: verbosity, Ctrl-C or Ctrl-D to stop)")
+        run_prompt(node.name, node.home, node.terminal_command, lambda: keys.handle("\x16"), stream)
+        return
+    stream.info(f"{ready} (Ctrl-C to stop; reading commands from stdin)")
+    if sys.stdin is not None:
+        read_piped_lines(node.terminal_command, stream)
+    _wait_for_interrupt()
+
+
 @click.command("run")
 @click.argument("sources", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("--port", "-p", type=int, default=8080, show_default=True, help="HTTP port of the node.")
@@ -245,10 +290,52 @@ def _wait_for_interrupt() -> None:
     "--home",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Node home directory (kept between runs) [default: a temporary directory].",
+    help="Node home directory (kept between runs) [default: a temporary directory]. With --nodes, "
+    "each node's home is HOME/<name>.",
 )
 @click.option("--native", is_flag=True, help="Run the projects' Python modules natively instead of .wasm.")
-@click.option("--fake-node-name", "-f", default="fake.dev", show_default=True, help="The node's name.")
+@click.option(
+    "--fake-node-name",
+    "-f",
+    default="fake.dev",
+    show_default=True,
+    help="The node's name (a name without a dot gets .dev: fake2 = fake2.dev).",
+)
+@click.option(
+    "--nodes",
+    default=None,
+    help="Boot several nodes in this process, e.g. fake.dev,fake2.dev (HTTP on --port, --port+1, ...).",
+)
+@click.option(
+    "--ws-port", type=int, default=None, help="Networking WebSocket port [default: first free >= 9000]."
+)
+@click.option(
+    "--tcp-port", type=int, default=None, help="Networking TCP port [default: first free >= 10000]."
+)
+@click.option(
+    "--network",
+    default=None,
+    help="Name of the local network whose nodes see each other (keeps independent runs apart) "
+    "[default: $HYPERPY_NETWORK or 'default'].",
+)
+@click.option(
+    "--ip",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address other nodes reach this node at (published in the PKI; the listeners bind to it).",
+)
+@click.option(
+    "--routers",
+    default=None,
+    help="Make the node indirect, reachable only through these router nodes (comma-separated).",
+)
+@click.option(
+    "--max-passthroughs",
+    type=click.IntRange(0),
+    default=0,
+    show_default=True,
+    help="Route for indirect nodes: at most this many connections spliced through this node.",
+)
 @click.option(
     "--verbosity",
     "-v",
@@ -264,14 +351,25 @@ def run_command(
     home: Path | None,
     native: bool,
     fake_node_name: str,
+    nodes: str | None,
+    ws_port: int | None,
+    tcp_port: int | None,
+    network: str | None,
+    ip: str,
+    routers: str | None,
+    max_passthroughs: int,
     verbosity: int,
 ) -> None:
     """Boot a local node, install SOURCES (project dirs or zips; default: the project in the current
-    directory, if it has a [tool.hyperpy] table) and stream its terminal until Ctrl-C.
+    directory, if it has a [tool.hyperpy] table) and run its terminal until Ctrl-C.
 
     Project directories are built first (component mode) or imported natively (--native). The node
     serves kit's rpc endpoint, so `hyperpy inject`, `hyperpy start-package` and kit work against it.
-    In a terminal, press v (or Ctrl-V) to cycle the verbosity 0-3 while it runs.
+    Nodes started by `hyperpy run` on this machine reach each other over real TCP/WebSocket
+    connections (docs/node.md, "Nodes on a network").
+    Type terminal commands as on Hyperdrive (`m our@proc:pkg:pub '{"json": 1}'`, `hi`, `top`, `cat`,
+    `alias`, a package's `script:pkg:publisher args`); piped stdin is read line by line. In a
+    terminal, Ctrl-V cycles the verbosity 0-3.
     """
     from rich.console import Console
 
@@ -279,9 +377,16 @@ def run_command(
     from hyperpy.node import InstallError
     from hyperpy.node.control.compiled import compiled_cache_dir
     from hyperpy.node.control.surface import node_with_control_surface
+    from hyperpy.node.net.boot import node_net_config, pki_location
+    from hyperpy.node.net.pki import PkiError
     from hyperpy.node.runners.compile_cache import ComponentLoadError
     from hyperpy.package.archive import PackageZipError
 
+    names = _node_names(fake_node_name, nodes)
+    if len(names) > 1 and (ws_port is not None or tcp_port is not None):
+        raise click.UsageError(
+            "--ws-port/--tcp-port name one node's ports; with --nodes they are chosen free"
+        )
     sources = default_sources(sources, Path.cwd())
     resolved = resolve_sources(sources, native)
     stream = ConsoleStream(Console(highlight=False))
@@ -294,21 +399,54 @@ def run_command(
         prepared = _prepare(resolved)
     except (BuildError, ComponentLoadError, PackageZipError) as error:
         raise click.ClickException(str(error)) from None
-    node, _surface = node_with_control_surface(
-        fake_node_name, home=home, port=port, verbosity=verbosity, cache_dir=compiled_cache_dir()
-    )
-    unsubscribe = node.terminal.subscribe(stream)
-    keys = VerbosityKeys(node.terminal.set_verbosity, verbosity, stream)
+    booted: list[Node] = []
+    unsubscribes = []
+
+    def set_verbosity(level: int) -> None:
+        for booted_node in booted:
+            booted_node.terminal.set_verbosity(level)
+
+    keys = VerbosityKeys(set_verbosity, verbosity, stream)
+    taken: set[int] = set()
     try:
-        node.start()
-        _install_all(node, prepared, stream)
-        hint = ", v: verbosity" if keys.start() else ""
-        stream.info(f"node {fake_node_name} ready on http://localhost:{port} (Ctrl-C to stop{hint})")
-        _wait_for_interrupt()
-        stream.info("stopping the node", style="yellow")
-    except (InstallError, OSError) as error:
+        for index, name in enumerate(names):
+            net = node_net_config(
+                network=network,
+                ip=ip,
+                ws_port=ws_port,
+                tcp_port=tcp_port,
+                routers=_split_names(routers),
+                max_passthroughs=max_passthroughs,
+                taken=taken,
+            )
+            node_home = home / name if home is not None and len(names) > 1 else home
+            node, _surface = node_with_control_surface(
+                name,
+                home=node_home,
+                port=port + index,
+                verbosity=verbosity,
+                cache_dir=compiled_cache_dir(),
+                net=net,
+            )
+            unsubscribes.append(node.terminal.subscribe(stream))
+            booted.append(node)
+            node.start()
+            _install_all(node, prepared, stream)
+            assert node.transport is not None
+            identity = node.transport.identity()
+            reach = ", ".join(f"{p} {identity.ip}:{n}" for p, n in sorted(identity.ports.items())) or (
+                "through routers " + ", ".join(identity.routers)
+            )
+            stream.info(f"node {name}: networking {reach}; PKI {pki_location(net)}")
+        for index, name in enumerate(names[1:], start=1):
+            stream.info(f"node {name} ready on http://localhost:{port + index} (commands go to {names[0]})")
+        _serve_commands(booted[0], keys, stream, port)
+        stream.info("stopping the node" if len(names) == 1 else "stopping the nodes", style="yellow")
+    except (InstallError, OSError, PkiError, ValueError) as error:
         raise click.ClickException(str(error)) from None
     finally:
         keys.stop()
-        unsubscribe()
-        node.close()
+        for unsubscribe in unsubscribes:
+            unsubscribe()
+        for node in reversed(booted):
+            node.close()

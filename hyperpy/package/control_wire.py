@@ -20,14 +20,13 @@ from __future__ import annotations
 import base64
 import binascii
 import builtins
-import json
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from hyperpy.node.wit_types import LazyLoadBlob, PackageId
 from hyperpy.package.metadata import PackageMetadata
+from hyperpy.runtime import jsonwire
 
 RPC_PATH = "/rpc:distro:sys/message"
 """The path Hyperdrive's http-server pre-binds (local only, unauthenticated) for kit."""
@@ -46,8 +45,9 @@ KIT_RPC_MIME = "application/octet-stream"
 
 
 def kit_json_text(value: object) -> str:
-    """JSON text as kit writes it: serde_json's `json!` (a BTreeMap, so keys sorted), compact, UTF-8."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """JSON text as kit writes it: serde_json's `json!` (a BTreeMap, so keys sorted), compact, UTF-8.
+    Written by `hyperpy.runtime.jsonwire`, the one serde_json writer."""
+    return jsonwire.dumps_str(value, sort_keys=True)
 
 
 class RpcMessage(BaseModel):
@@ -84,15 +84,16 @@ class RpcMessage(BaseModel):
             "data": self.data,
         }
 
-    def blob(self) -> LazyLoadBlob | None:
-        """The blob Hyperdrive attaches: decoded `data` with `mime`; undecodable data means no blob."""
+    def blob_parts(self) -> tuple[str | None, bytes] | None:
+        """The blob Hyperdrive attaches, as (mime, bytes): decoded `data` with `mime`; undecodable data
+        means no blob. (The node wraps it in its LazyLoadBlob; this layer does not know the node.)"""
         if self.data is None:
             return None
         try:
             payload = base64.b64decode(self.data, validate=True)
         except (binascii.Error, ValueError):
             return None
-        return LazyLoadBlob(mime=self.mime, bytes=payload)
+        return self.mime, payload
 
 
 def make_rpc_message(
@@ -117,6 +118,16 @@ def make_rpc_message(
     )
 
 
+class BlobLike(Protocol):
+    """A blob as the node holds it (`LazyLoadBlob`: mime + bytes)."""
+
+    @property
+    def mime(self) -> str | None: ...
+
+    @property
+    def bytes(self) -> builtins.bytes: ...
+
+
 class RpcBlob(BaseModel):
     """A reply blob: `bytes` are the ASCII codes of the base64 text of the real bytes (Hyperdrive's quirk)."""
 
@@ -124,7 +135,7 @@ class RpcBlob(BaseModel):
     bytes: list[Byte]
 
     @classmethod
-    def encode(cls, blob: LazyLoadBlob) -> RpcBlob:
+    def encode(cls, blob: BlobLike) -> RpcBlob:
         return cls(mime=blob.mime, bytes=list(base64.b64encode(blob.bytes)))
 
     def decode(self) -> builtins.bytes:
@@ -142,12 +153,12 @@ class RpcReply(BaseModel):
     lazy_load_blob: RpcBlob | None = None
 
     @classmethod
-    def from_response(cls, body: bytes, blob: LazyLoadBlob | None) -> RpcReply:
+    def from_response(cls, body: builtins.bytes, blob: BlobLike | None) -> RpcReply:
         return cls(body=list(body), lazy_load_blob=None if blob is None else RpcBlob.encode(blob))
 
     def to_json_bytes(self) -> bytes:
         """Serialise like serde_json: compact, fields in declaration order."""
-        return json.dumps(self.model_dump(mode="json"), separators=(",", ":")).encode()
+        return jsonwire.dumps(self.model_dump(mode="json"))
 
     def body_bytes(self) -> bytes:
         return bytes(self.body)
@@ -166,9 +177,6 @@ class PackageIdJson(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.package_name}:{self.publisher_node}"
-
-    def to_package_id(self) -> PackageId:
-        return PackageId(self.package_name, self.publisher_node)
 
 
 class NewPackageRequest(BaseModel):
@@ -326,7 +334,7 @@ AppStoreRequest = NewPackageRequest | InstallPackageRequest | UninstallRequest |
 
 def _reply(tag: str, value: object) -> bytes:
     """A `LocalResponse` body as the app store's serde writes it (struct fields in declaration order)."""
-    return json.dumps({tag: value}, separators=(",", ":"), ensure_ascii=False).encode()
+    return jsonwire.dumps({tag: value})
 
 
 def new_package_reply(response: NewPackageResponse) -> bytes:
@@ -359,7 +367,7 @@ APP_STORE_SHAPES = (
 def parse_app_store_request(body: bytes) -> AppStoreRequest:
     """Parse a `main:app-store:sys` local request body; raise ValueError naming the expected shapes."""
     try:
-        value = json.loads(body)
+        value = jsonwire.loads(body)
     except (UnicodeDecodeError, ValueError) as error:
         raise ValueError(f"app-store request body is not JSON: {error}") from error
     if value == "Apis":
