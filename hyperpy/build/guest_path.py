@@ -22,6 +22,7 @@ import os
 import re
 from pathlib import Path
 
+from hyperpy import NAMESPACE_MODULES
 from hyperpy.build.content_tree import ContentTree
 
 # Directories below a project that never hold process code.
@@ -85,8 +86,9 @@ KIT_BINDINGS_FILES = ("runtime/__init__.py", "runtime/kit_bindings.py")
 
 
 def runtime_tree(only: tuple[str, ...] | None = None) -> ContentTree:
-    """`hyperpy/__init__.py`, `hyperpy/runtime/**.py` and pure-Python msgpack, as guest path files;
-    with `only`, just those files of the package (paths relative to `hyperpy/`)."""
+    """`hyperpy/__init__.py` with its namespace modules, `hyperpy/runtime/**.py` and pure-Python
+    msgpack, as guest path files; with `only`, `hyperpy/__init__.py` and just those files of the
+    package (paths relative to `hyperpy/`)."""
     tree = ContentTree()
     package = _hyperpy_root()
     tree.add("hyperpy/__init__.py", package / "__init__.py")
@@ -94,6 +96,8 @@ def runtime_tree(only: tuple[str, ...] | None = None) -> ContentTree:
         for relative in only:
             tree.add(f"hyperpy/{relative}", package / relative)
         return tree
+    for name in NAMESPACE_MODULES:  # hyperpy.state, hyperpy.http_server, ...: the public namespaces
+        tree.add(f"hyperpy/{name}.py", package / f"{name}.py")
     runtime = package / "runtime"
     for current, dirs, files in os.walk(runtime):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")

@@ -320,9 +320,16 @@ def _serve_commands(node: Node, keys: VerbosityKeys, stream: ConsoleStream, port
 )
 @click.option(
     "--ip",
-    default="127.0.0.1",
-    show_default=True,
-    help="Address other nodes reach this node at (published in the PKI; the listeners bind to it).",
+    default=None,
+    help="Address other nodes reach this node at (published in the PKI; the listeners bind to it) "
+    "[default: 127.0.0.1, or with --join the address that reaches the joined machine].",
+)
+@click.option(
+    "--join",
+    default=None,
+    metavar="HOST:PORT",
+    help="Join the nodes of another machine: HOST:PORT of one of its nodes' WebSocket networking port "
+    "(printed at its start); the two machines' PKIs are then kept in sync.",
 )
 @click.option(
     "--routers",
@@ -355,7 +362,8 @@ def run_command(
     ws_port: int | None,
     tcp_port: int | None,
     network: str | None,
-    ip: str,
+    ip: str | None,
+    join: str | None,
     routers: str | None,
     max_passthroughs: int,
     verbosity: int,
@@ -377,8 +385,8 @@ def run_command(
     from hyperpy.node import InstallError
     from hyperpy.node.control.compiled import compiled_cache_dir
     from hyperpy.node.control.surface import node_with_control_surface
-    from hyperpy.node.net.boot import node_net_config, pki_location
-    from hyperpy.node.net.pki import PkiError
+    from hyperpy.node.net.boot import address_towards, machine_pki, node_net_config, pki_location
+    from hyperpy.node.net.pki import JoinedPki, PkiError
     from hyperpy.node.runners.compile_cache import ComponentLoadError
     from hyperpy.package.archive import PackageZipError
 
@@ -409,9 +417,15 @@ def run_command(
     keys = VerbosityKeys(set_verbosity, verbosity, stream)
     taken: set[int] = set()
     try:
+        pki = machine_pki(network, join)
+        if ip is None:
+            ip = address_towards(join) if join is not None else "127.0.0.1"
+    except (OSError, PkiError) as error:
+        raise click.ClickException(f"--join {join}: {error}" if join else str(error)) from None
+    try:
         for index, name in enumerate(names):
             net = node_net_config(
-                network=network,
+                pki=pki,
                 ip=ip,
                 ws_port=ws_port,
                 tcp_port=tcp_port,
@@ -438,6 +452,12 @@ def run_command(
                 "through routers " + ", ".join(identity.routers)
             )
             stream.info(f"node {name}: networking {reach}; PKI {pki_location(net)}")
+        if isinstance(pki, JoinedPki):
+            pki.sync()
+            if pki.last_error is not None:
+                stream.info(f"{pki.last_error} (retrying every {pki.SYNC_INTERVAL:g} s)", style="red")
+            else:
+                stream.info(f"joined {pki.remote}: {len(pki.entries())} nodes known")
         for index, name in enumerate(names[1:], start=1):
             stream.info(f"node {name} ready on http://localhost:{port + index} (commands go to {names[0]})")
         _serve_commands(booted[0], keys, stream, port)
@@ -450,3 +470,5 @@ def run_command(
             unsubscribe()
         for node in reversed(booted):
             node.close()
+        if isinstance(pki, JoinedPki):
+            pki.close()

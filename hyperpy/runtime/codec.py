@@ -10,7 +10,7 @@ a hyperapp author would write (hyperapp.md §0.5 and §2.1):
 | bytes                               | array of numbers                       | Vec<u8>         |
 | list[T], set[T], tuple[T, ...]      | array                                  | Vec<T>          |
 | tuple[A, B]                         | array                                  | (A, B)          |
-| dict[str|int|Enum, V]               | object (keys stringified)              | HashMap<K, V>   |
+| dict[str|int|Enum, V]               | object (keys stringified, sorted)      | HashMap<K, V>   |
 | T | None, Optional[T]               | value or null                          | Option<T>       |
 | Literal["a", 1]                     | the literal                            | -               |
 | Enum                                | its value if str, else its name        | unit enum       |
@@ -18,7 +18,7 @@ a hyperapp author would write (hyperapp.md §0.5 and §2.1):
 | A | B (dataclasses)                 | {"A": {...}} / "A" (no fields)         | enum variants   |
 | Ok[T] | Err[E]  (= Result[T, E])    | {"Ok": T} / {"Err": E}                 | Result<T, E>    |
 | Address / ProcessId                 | "node@proc:pkg:pub" / "proc:pkg:pub"   | Address         |
-| Any / object                        | any JSON value                         | serde_json::Value |
+| Any / object                        | any JSON value (object keys sorted)    | serde_json::Value |
 
 Hints are compiled once into `Codec` objects (closures), so per-message cost is a few calls.
 `UnsupportedType` says which hint failed and what to use instead; the declaration layer turns it
@@ -34,6 +34,7 @@ import typing
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from hyperpy.runtime import jsonwire
 from hyperpy.runtime.errors import CodecError
 from hyperpy.runtime.types import Address, ProcessId
 
@@ -188,10 +189,13 @@ def serde_value_order(value: Any) -> Any:
     Lists and scalars are returned as they are (lists rebuilt only when something inside changed).
     """
     if isinstance(value, dict):
-        return {
-            key: serde_value_order(item)
-            for key, item in sorted(value.items(), key=lambda pair: _key_text(pair[0]))
-        }
+        try:
+            keys = sorted(value)  # all str: the usual case, compared natively
+        except TypeError:  # str mixed with int keys
+            keys = []
+        if len(keys) != len(value) or (keys and type(keys[0]) is not str):
+            keys = sorted(value, key=_key_text)  # integer keys sort as their decimal text
+        return {key: serde_value_order(value[key]) for key in keys}
     if isinstance(value, list | tuple):
         items = [serde_value_order(item) for item in value]
         if all(new is old for new, old in zip(items, value, strict=True)):
@@ -200,14 +204,9 @@ def serde_value_order(value: Any) -> Any:
     return value
 
 
-def _key_text(key: Any) -> Any:
-    if isinstance(key, str):
-        return key
-    if isinstance(key, bool):
-        return "true" if key else "false"
-    if isinstance(key, int):
-        return str(key)
-    return repr(key)  # not JSON; the encoder reports it
+def _key_text(key: Any) -> str:
+    # the key as serde_json writes it (integers as decimal text); jsonwire reports keys JSON cannot have
+    return key if isinstance(key, str) else jsonwire.dumps_str(key)
 
 
 def _any_decode(value: Any, path: str) -> Any:

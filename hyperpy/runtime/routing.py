@@ -19,7 +19,6 @@ body is present and never sends 405 (hyperapp.md §1.4). The rules here:
 from __future__ import annotations
 
 import enum
-import re
 import typing
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,15 +27,14 @@ from urllib.parse import unquote, urlsplit
 from hyperpy.runtime import jsonwire
 from hyperpy.runtime.codec import codec_for
 from hyperpy.runtime.errors import CodecError
+from hyperpy.runtime.paths import compile_path
 from hyperpy.runtime.spec import DEFAULT_API_PATH, HandlerSpec, ParamSpec
 from hyperpy.runtime.wire import args_shape, decode_args
-
-_SEGMENT = re.compile(r"^\{([A-Za-z_][A-Za-z0-9_]*)(:path)?\}$")
 
 
 @dataclass(slots=True)
 class HttpRequest:
-    """An HTTP request as the handler sees it (`hyperpy.http_request()`)."""
+    """An HTTP request as the handler sees it (`hyperpy.http_server.http_request()`)."""
 
     method: str
     path: str
@@ -97,36 +95,13 @@ class RouteError:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class _Template:
-    """A compiled path template: literal segments and `{name}` / `{name:path}` placeholders."""
-
-    def __init__(self, template: str) -> None:
-        self.template = template
-        parts = []
-        for segment in template.strip("/").split("/") if template.strip("/") else []:
-            match = _SEGMENT.match(segment)
-            if match is None:
-                parts.append(re.escape(segment))
-            elif match.group(2):
-                parts.append(f"(?P<{match.group(1)}>.+)")
-            else:
-                parts.append(f"(?P<{match.group(1)}>[^/]+)")
-        self.regex = re.compile("^/" + "/".join(parts) + "/?$") if parts else re.compile("^/?$")
-
-    def match(self, path: str) -> dict[str, str] | None:
-        found = self.regex.match(path)
-        if found is None:
-            return None
-        return {name: unquote(value) for name, value in found.groupdict().items()}
-
-
 class Router:
     """Routes requests among one app's `@http` handlers (in declaration order)."""
 
     def __init__(self, handlers: tuple[HandlerSpec, ...]) -> None:
         self.handlers = [h for h in handlers if "http" in h.kinds]
         self.by_variant = {h.variant: h for h in self.handlers}
-        self.templates = {h.name: _Template(h.http_path) for h in self.handlers if h.http_path is not None}
+        self.templates = {h.name: compile_path(h.http_path) for h in self.handlers if h.http_path is not None}
         self.kebab_paths = {h.name: h.default_http_paths[1] for h in self.handlers if h.http_path is None}
 
     def resolve(self, request: HttpRequest) -> RouteMatch | RouteError:

@@ -12,7 +12,6 @@ import enum
 import functools
 import inspect
 import operator
-import re
 import sys
 import types
 import typing
@@ -32,6 +31,7 @@ from hyperpy.runtime.decorators import (
 )
 from hyperpy.runtime.errors import DeclarationError
 from hyperpy.runtime.naming import kebab_name, variant_name
+from hyperpy.runtime.paths import PathError, compile_path
 from hyperpy.runtime.state import EveryNSeconds, state_fields
 from hyperpy.runtime.types import Header, Query, Response, WithBlob, WsMessageType
 
@@ -58,7 +58,6 @@ EXCLUSIVE_KINDS = ("init", "ws", "ws_open", "ws_close", "timer")
 RPC_KINDS = ("http", "local", "remote")
 DEFAULT_API_PATH = "/api"
 DEFAULT_WS_PATH = "/ws"
-_SEGMENT_PARAM = re.compile(r"^\{([A-Za-z_][A-Za-z0-9_]*)(:path)?\}$")
 
 
 @dataclass(frozen=True)
@@ -235,8 +234,7 @@ def _decorated(cls: type) -> list[tuple[str, Any, HandlerDecl]]:
             elif name in seen:
                 del seen[name]  # a subclass replaced the handler with a plain attribute
     for name, function, _ in seen.values():
-        module = getattr(function, "__module__", "")
-        if duplicate_definitions(module, function.__qualname__) > 1:
+        if duplicate_definitions(function) > 1:
             raise DeclarationError(
                 f"app {cls.__qualname__}: handler '{name}' is defined more than once in the class body; "
                 "Python keeps only the last definition, so rename one of them"
@@ -341,25 +339,10 @@ def _handler_spec(app_name: str, name: str, func: Any, decl: HandlerDecl) -> Han
 def _path_params(app_name: str, name: str, path: str | None) -> list[str]:
     if path is None:
         return []
-    names = []
-    segments = path.strip("/").split("/") if path.strip("/") else []
-    for index, segment in enumerate(segments):
-        if "{" not in segment and "}" not in segment:
-            continue
-        match = _SEGMENT_PARAM.match(segment)
-        if match is None:
-            raise _fail(
-                app_name,
-                name,
-                f"path segment {segment!r} in {path!r} is malformed; a placeholder is a "
-                "whole segment like {item_id} (or {rest:path} as the last segment)",
-            )
-        if match.group(2) and index != len(segments) - 1:
-            raise _fail(app_name, name, f"{segment!r} in {path!r} must be the last segment")
-        if match.group(1) in names:
-            raise _fail(app_name, name, f"path {path!r} names {{{match.group(1)}}} twice")
-        names.append(match.group(1))
-    return names
+    try:
+        return list(compile_path(path).params)
+    except PathError as error:
+        raise _fail(app_name, name, str(error)) from None
 
 
 _SCALAR_HINT = "str, int, float, bool, an Enum or a Literal (optionally | None)"
@@ -538,16 +521,7 @@ def _check_handler_set(app_name: str, handlers: tuple[HandlerSpec, ...]) -> None
 
 def bind_path(template: str) -> str:
     """Our `{id}` / `{rest:path}` templates in http-server's route syntax (`:id`, `*rest`)."""
-    segments = []
-    for segment in template.split("/"):
-        match = _SEGMENT_PARAM.match(segment)
-        if match is None:
-            segments.append(segment)
-        elif match.group(2):
-            segments.append("*" + match.group(1))
-        else:
-            segments.append(":" + match.group(1))
-    return "/".join(segments)
+    return compile_path(template).binding
 
 
 def _inferred_endpoints(

@@ -117,7 +117,7 @@ def test_fire_and_forget_and_timeout_through_the_real_endpoint(hyperpy_node, bui
     crash = urllib.request.Request(
         hyperpy_node.url + "/rpc:distro:sys/message",
         data=json.dumps({"process": ECHO, "body": '"crash"', "expects_response": 15}).encode(),
-        headers={"X-Hyperware-Http-Server-Timeout": "1"},
+        headers={"X-Hyperware-Http-Server-Timeout": "1", "Content-Type": "application/json"},
     )
     with pytest.raises(urllib.error.HTTPError) as timed_out:
         urllib.request.build_opener(urllib.request.ProxyHandler({})).open(crash, timeout=30)
@@ -128,7 +128,7 @@ def test_rpc_to_a_process_that_does_not_exist_times_out_with_408(hyperpy_node) -
     request = urllib.request.Request(
         hyperpy_node.url + "/rpc:distro:sys/message",
         data=json.dumps({"process": "nobody:home:sys", "body": "x", "expects_response": 15}).encode(),
-        headers={"X-Hyperware-Http-Server-Timeout": "1"},
+        headers={"X-Hyperware-Http-Server-Timeout": "1", "Content-Type": "application/json"},
     )
     with pytest.raises(urllib.error.HTTPError) as timed_out:
         urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request, timeout=30)

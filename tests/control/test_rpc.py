@@ -79,7 +79,9 @@ def endpoint(services) -> Iterator[Endpoint]:
 
 
 def post(url: str, payload: bytes, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
-    request = urllib.request.Request(url + "/rpc:distro:sys/message", data=payload, headers=headers or {})
+    """POST as `kit inject-message` does (reqwest `.json(..)`: Content-Type application/json, no Origin)."""
+    headers = {"Content-Type": "application/json", **(headers or {})}
+    request = urllib.request.Request(url + "/rpc:distro:sys/message", data=payload, headers=headers)
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
         with opener.open(request, timeout=10) as response:

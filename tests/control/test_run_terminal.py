@@ -17,10 +17,11 @@ from test_run_command import ECHO, ECHO_PROJECT, HYPERPY, NO_PROXY, RunningNode,
 class PipedNode(RunningNode):
     """`hyperpy run` with a pipe for stdin, as a script driving the node would have."""
 
-    def __init__(self, *args: str) -> None:
+    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.process = subprocess.Popen(
             [str(HYPERPY), "run", *args, "--port", str(self.port)],
+            env=env,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -30,6 +31,12 @@ class PipedNode(RunningNode):
         self.lines = queue.Queue()
         self.seen = []
         threading.Thread(target=self._read, daemon=True).start()
+
+    def type(self, line: str) -> None:
+        """Send one command line to the node's terminal."""
+        assert self.process.stdin is not None
+        self.process.stdin.write(line + "\n")
+        self.process.stdin.flush()
 
 
 def test_piped_lines_run_and_the_end_of_stdin_keeps_the_node_up() -> None:

@@ -3,6 +3,8 @@ componentize-py, reads back into the same signatures, and unsupported APIs fail 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
 from pathlib import Path
 
@@ -138,3 +140,25 @@ def test_wit_command_writes_and_checks_and_reports_errors_without_traceback(gold
     assert failed.exit_code == 1
     assert "Error: app NotesState, handler 'get_note', return type: field 'noteId' of Note" in failed.output
     assert "Traceback" not in failed.output
+
+
+def test_files_hyperpy_wrote_are_known_without_a_header_and_edited_ones_are_kept(
+    golden_project: Path,
+) -> None:
+    project = load_project(golden_project)
+    api = project.api_dir
+    generate_api_wit(project)
+    # pretend an earlier run also wrote `gone.wit` (a renamed app): recorded, so it is removed
+    (api / "gone.wit").write_text("interface gone {}\n")
+    record = project.target_dir / "api-wit.json"
+    recorded = json.loads(record.read_text())
+    recorded["gone.wit"] = hashlib.sha256(b"interface gone {}\n").hexdigest()
+    record.write_text(json.dumps(recorded))
+    # a generated file edited by hand since: no longer ours, kept
+    (api / "edited.wit").write_text("interface edited {}\n")
+    recorded["edited.wit"] = hashlib.sha256(b"interface edited { /* before */ }\n").hexdigest()
+    record.write_text(json.dumps(recorded))
+    generate_api_wit(project)
+    assert not (api / "gone.wit").exists()
+    assert (api / "edited.wit").read_text() == "interface edited {}\n"
+    assert not (api / "notes.wit").read_text().startswith("//")  # no header, as kit

@@ -131,3 +131,61 @@ def test_the_fixture_is_real_wit_for_wasm_tools() -> None:
 
 def test_the_fixture_is_real_wit_for_componentize_py() -> None:
     check_with_componentize_py(NOTES_API, "notes-dot-os-v0")
+
+
+HYPERPY_EXTRAS = """\
+interface shop {
+use standard.{address, process-id};
+
+    record stock {
+        // json: map<string, option<s64>>
+        counts: list<tuple<string, option<s64>>>
+    }
+
+    // Function signature for: item (http)
+    // HTTP: GET /api/items/{item_id}
+    // args: none
+    // path: item_id -> item-id: s64
+    // query: q -> text?: string
+    // header: x-token -> token: string
+    record item-signature-http {
+        target: string,
+        // json: map<s64, stock>
+        returning: list<tuple<s64, stock>>
+    }
+
+    // Function signature for: page (http)
+    // HTTP: GET /
+    // args: none
+    // returns: raw HTTP response
+    record page-signature-http {
+        target: string
+    }
+}
+"""
+
+
+def test_reads_hyperpys_comments_for_maps_url_parameters_and_raw_responses() -> None:
+    from hyperpy.build.witgen.model import MapType, UrlParam
+
+    shop = parse_wit(HYPERPY_EXTRAS, "shop.wit").interface("shop")
+    assert shop is not None
+    stock = shop.type_named("stock")
+    assert stock is not None
+    assert stock.fields[0].type == MapType(Prim("string"), OptionType(Prim("s64")))  # type: ignore[union-attr]
+    signatures = {s.function: s for s in shop.signatures}
+    item = signatures["item"]
+    assert item.returning == MapType(Prim("s64"), NamedType("stock"))
+    assert item.url_params == [
+        UrlParam("path", "item_id", "item-id", Prim("s64")),
+        UrlParam("query", "q", "text", Prim("string"), optional=True),
+        UrlParam("header", "x-token", "token", Prim("string")),
+    ]
+    assert item.docs == [] and not item.raw_response
+    assert signatures["page"].raw_response and signatures["page"].returning is None
+
+
+def test_a_json_comment_that_does_not_fit_its_field_is_an_error_naming_the_line() -> None:
+    text = HYPERPY_EXTRAS.replace("counts: list<tuple<string, option<s64>>>", "counts: list<string>")
+    with pytest.raises(WitSyntaxError, match=r"shop.wit:6: the `// json: map<string, option<s64>>` comment"):
+        parse_wit(text, "shop.wit")

@@ -23,18 +23,19 @@ Python -> WIT (and what crosses the wire, which is always what the codec and ser
 | Enum with PascalCase wire names     | enum                      | "CaseName"                    |
 | other Enum, Literal                 | string / s64 (+ comment)  | the value                     |
 | union of dataclasses                | variant                   | {"Case": ...} / "Case"        |
-| dict[K, V]                          | list<tuple<K, V>>         | **object** {key: value}       |
-| Any                                 | value (= string alias)    | any JSON                      |
+| dict[K, V]                          | list<tuple<K, V>> (+ json)| object, keys sorted           |
+| Any                                 | value (= string alias)    | any JSON, keys sorted         |
 | Address / ProcessId                 | address / process-id      | "node@proc:pkg:pub" / "p:k:p" |
 | -> None                             | no `returning` field      | null                          |
 
-`dict` is the documented compromise: WIT has no map type, and kit writes a Rust `HashMap` as
-`list<tuple<K, V>>` although serde sends an object (kit issue 323); we write the same WIT a Rust
-app with the same signature would publish, so the API reads the same from every language, and the
-wire carries what both Rust and Python expect: an object. Prefer `list[tuple[K, V]]` or a
-dataclass where callers in other languages matter. Enum values that are not PascalCase (e.g.
-`"low"`) cannot be a WIT enum, because kit's callers derive the wire string from the WIT case
-(`low` -> `"Low"`); such enums become `string` with the allowed values in a comment.
+`dict`: WIT has no map type, and kit writes a Rust `HashMap` as `list<tuple<K, V>>` although serde
+sends an object (kit issue 323). We write the same WIT, preceded by a `// json: map<K, V>` comment
+that kit's readers skip and ours read (`reader.JSON_FORM_PREFIX`), so our stubs and TS client send
+and decode an object. Where hyperpy says more than kit can (unit returns, ProcessId, URL parameters,
+raw responses) the additions are likewise comments or omissions kit's readers accept; see
+docs/wit-and-stubs.md. Enum values that are not PascalCase (e.g. `"low"`) cannot be a WIT enum,
+because kit's callers derive the wire string from the WIT case (`low` -> `"Low"`); such enums
+become `string`.
 
 A type that cannot be expressed fails with `ApiWitError` naming the app, handler, parameter and
 the reason, before anything is written.
@@ -66,7 +67,7 @@ from hyperpy.build.witgen.naming import (
     to_kebab,
     wit_ident,
 )
-from hyperpy.build.witgen.reader import JSON_FORM_PREFIX
+from hyperpy.build.witgen.reader import JSON_FORM_PREFIX, RAW_RESPONSE_COMMENT
 
 HTTP_DEFAULT_METHOD = "POST"
 SIGNATURE_KINDS = ("http", "local", "remote")  # kit sorts the records; this is the resulting order
@@ -403,9 +404,11 @@ def _signature_record(
             if param.source in ("path", "query", "header"):
                 builder.where = f"handler {handler.name!r}, parameter {param.name!r}"
                 ident = _param_ident(builder, param.name)
-                lines.append(
-                    f"    // {param.source}: {param.key} -> {ident}: {builder.wit(param.annotation)}"
-                )
+                optional = "?" if param.has_default else ""
+                wit_type = builder.wit(param.annotation)
+                lines.append(f"    // {param.source}: {param.key} -> {ident}{optional}: {wit_type}")
+    if kind == "http" and not has_json_return:
+        lines.append(f"    // {RAW_RESPONSE_COMMENT}")
     fields = ["        target: " + ("string" if kind == "http" else "address")]
     if params:
         fields.append(
@@ -565,7 +568,6 @@ def load_process_module(root: Path, module_name: str) -> types.ModuleType:
         installed = file.startswith((sys.prefix, sys.base_prefix))
         if (name == module_name or name.startswith(module_name + ".")) and not installed:
             del sys.modules[name]
-            _forget_decorations(name)
     sys.path.insert(0, root_text)
     try:
         importlib.invalidate_caches()
@@ -580,25 +582,6 @@ def load_process_module(root: Path, module_name: str) -> types.ModuleType:
     finally:
         with contextlib.suppress(ValueError):
             sys.path.remove(root_text)
-
-
-def _forget_decorations(module_name: str) -> None:
-    """Drop the framework's record of handlers decorated in `module_name` before re-importing it.
-
-    The framework counts decorated functions per (module, qualname) to catch a handler defined twice
-    in one class body; a fresh import of an edited module would otherwise look like a redefinition.
-    Uses `decorators.forget_module` when the framework provides it, else its registry directly.
-    """
-    from hyperpy.runtime import decorators
-
-    forget = getattr(decorators, "forget_module", None)
-    if callable(forget):
-        forget(module_name)
-        return
-    registry = getattr(decorators, "_decorated_names", None)
-    if isinstance(registry, dict):
-        for key in [key for key in registry if isinstance(key, tuple) and key[0] == module_name]:
-            del registry[key]
 
 
 def defines_wit_world(path: Path) -> bool:
@@ -628,6 +611,8 @@ def project_apis(project: Any) -> list[ProcessApi]:
         if is_raw_process(module):
             continue
         spec = app_spec(module)
+        if not any(kind in handler.kinds for handler in spec.handlers for kind in SIGNATURE_KINDS):
+            continue  # like kit: no local/remote/http handler, no interface file
         source = str(path.relative_to(project.root)) if path is not None else process.module
         interface = interface_name_for(spec.class_name)
         clash = next((api.process for api in apis if api.interface == interface), None)

@@ -148,6 +148,7 @@ class UrlParam:
     key: str
     name: str
     type: WitType
+    optional: bool = False  # the handler has a default (written `<name>?: <type>`): may be left out
 
 
 @dataclass
@@ -167,6 +168,9 @@ class Signature:
     args_named: bool = True
     docs: list[str] = field(default_factory=list)
     url_params: list[UrlParam] = field(default_factory=list)
+    # An HTTP handler answering with a raw HTTP response (hyperpy `Response`: HTML, files) rather
+    # than JSON; marked by a `// returns: raw HTTP response` comment (kit has no such handlers).
+    raw_response: bool = False
 
 
 @dataclass

@@ -131,8 +131,10 @@ _SIGNATURE_RE = re.compile(r"^(?P<function>.+)-signature-(?P<kind>local|remote|h
 # hyperpy's comment before a field whose JSON form WIT cannot say: `// json: map<string, s64>` above
 # `counts: list<tuple<string, s64>>` means the wire carries an object (see `model.MapType`).
 JSON_FORM_PREFIX = "json:"
+# hyperpy's comment on an HTTP signature whose handler answers with a raw HTTP response, not JSON.
+RAW_RESPONSE_COMMENT = "returns: raw HTTP response"
 _URL_PARAM_RE = re.compile(
-    r"^(?P<source>path|query|header):\s*(?P<key>\S+)\s*->\s*(?P<name>%?[a-z][a-z0-9-]*)\s*:\s*(?P<type>.+)$"
+    r"^(?P<source>path|query|header):\s*(?P<key>\S+)\s*->\s*(?P<name>%?[a-z][a-z0-9-]*)(?P<optional>\?)?\s*:\s*(?P<type>.+)$"
 )
 
 
@@ -600,7 +602,8 @@ def _signature_from_record(record: RecordDef, token: Token, filename: str) -> Si
             source = url.group("source")
             assert source in ("path", "query", "header")
             url_type = parse_type_text(url.group("type"), filename)
-            url_params.append(UrlParam(source, url.group("key"), _ident(url.group("name")), url_type))  # type: ignore[arg-type]
+            name, optional = _ident(url.group("name")), url.group("optional") is not None
+            url_params.append(UrlParam(source, url.group("key"), name, url_type, optional))  # type: ignore[arg-type]
     method: str | None = None
     path: str | None = None
     if handler_kind == "http":
@@ -608,7 +611,15 @@ def _signature_from_record(record: RecordDef, token: Token, filename: str) -> Si
             http = _HTTP_COMMENT_RE.match(comment)
             if http:
                 method, path = http.group("method").upper(), http.group("path")
-    generated = ("Function signature for:", "HTTP:", "args:", "json fmt:", JSON_FORM_PREFIX)
+    raw_response = any(comment.startswith(RAW_RESPONSE_COMMENT) for comment in comments)
+    generated = (
+        "Function signature for:",
+        "HTTP:",
+        "args:",
+        "json fmt:",
+        JSON_FORM_PREFIX,
+        RAW_RESPONSE_COMMENT,
+    )
     docs = [
         comment
         for comment in comments
@@ -624,6 +635,7 @@ def _signature_from_record(record: RecordDef, token: Token, filename: str) -> Si
         args_named=named,
         docs=docs + list(token.docs),
         url_params=url_params,
+        raw_response=raw_response,
     )
 
 

@@ -405,13 +405,12 @@ def _request_body(handler: str, args: list[Any]) -> bytes:
     """The hyperapp request, byte for byte what kit's Rust caller-utils sends.
 
     `{"Handler": null | arg | [args...]}`: kit builds it with `json!` (a serde_json `Value`, whose
-    objects keep their keys sorted) and writes it with `serde_json::to_vec`; hyperpy's runtime has the
-    same two steps (`codec.serde_value_order`, `jsonwire.dumps`: serde_json's float text, no spaces).
+    objects keep their keys sorted) and writes it with `serde_json::to_vec`: hyperpy's runtime writer
+    `jsonwire.dumps(..., sort_keys=True)` does the same (serde_json's float text, no spaces).
     """
     payload: Any = None if not args else args[0] if len(args) == 1 else args
-    codec = importlib.import_module("hyperpy.runtime.codec")
     jsonwire = importlib.import_module("hyperpy.runtime.jsonwire")
-    return cast(bytes, jsonwire.dumps(codec.serde_value_order({handler: payload})))
+    return cast(bytes, jsonwire.dumps({handler: payload}, sort_keys=True))
 
 
 _RECORDS: dict[type, list[tuple[str, str, Any]]] = {}

@@ -158,6 +158,7 @@ class _UrlArg:
     ts_type: str
     source: str  # "path", "query" or "header"
     key: str  # placeholder, query key or header name
+    optional: bool  # the handler has a default: the caller may leave it out (undefined / null)
 
 
 @dataclass
@@ -166,12 +167,14 @@ class _HttpFunction:
 
     pascal: str
     name: str
-    params: list[tuple[str, str]]  # (JS name, TS type): URL parameters first, then body parameters
+    # (JS name, TS type, may be left out): URL parameters first, then body parameters
+    params: list[tuple[str, str, bool]]
     body_keys: list[tuple[str, str]]  # (wire name, JS name) of the body parameters
     url_args: list[_UrlArg]
     data_type: str
     data_value: str
     unwrap: bool
+    raw: bool
     result_type: str
     full_type: str
     method: str
@@ -212,7 +215,7 @@ class _HttpFunction:
         """The `apiRequest(...)` arguments after the type parameters."""
         return (
             f"({self.path_expression()}, {json.dumps(self.method)}, {data}, {str(self.unwrap).lower()}, "
-            f"{self.mapping('query')}, {self.mapping('header')})"
+            f"{self.mapping('query')}, {self.mapping('header')}, {str(self.raw).lower()})"
         )
 
 
@@ -223,7 +226,7 @@ def _http_function(types: _TsTypes, signature: Signature) -> _HttpFunction:
     names = [_js_identifier(kebab_to_snake(p.name)) for p in signature.params]
     param_types = [types.ts(p.type) for p in signature.params]
     url_args = [
-        _UrlArg(_js_identifier(kebab_to_snake(u.name)), types.ts(u.type), u.source, u.key)
+        _UrlArg(_js_identifier(kebab_to_snake(u.name)), types.ts(u.type), u.source, u.key, u.optional)
         for u in signature.url_params
     ]
     if not names:
@@ -236,13 +239,17 @@ def _http_function(types: _TsTypes, signature: Signature) -> _HttpFunction:
     return _HttpFunction(
         pascal=kebab_to_pascal(signature.function),
         name=_js_identifier(kebab_to_snake(signature.function)),
-        params=[(a.name, a.ts_type) for a in url_args] + list(zip(names, param_types, strict=True)),
+        params=[(a.name, a.ts_type, a.optional) for a in url_args]
+        + [(name, ts_type, False) for name, ts_type in zip(names, param_types, strict=True)],
         body_keys=[(kebab_to_snake(p.name), name) for p, name in zip(signature.params, names, strict=True)],
         url_args=url_args,
         data_type=data_type,
         data_value=data_value,
         unwrap=isinstance(returning, ResultType),
-        result_type=types.ts(returning.ok if isinstance(returning, ResultType) else returning),
+        raw=signature.raw_response,
+        result_type="Response"
+        if signature.raw_response
+        else types.ts(returning.ok if isinstance(returning, ResultType) else returning),
         full_type=types.ts(returning),
         method=(signature.http_method or "POST").upper(),
         path=signature.http_path or "/api",
@@ -318,6 +325,7 @@ async function apiRequest<T, R>(
   unwrap: boolean,
   query: Record<string, unknown> = {},
   headers: Record<string, unknown> = {},
+  raw = false,
 ): Promise<R> {
   const sent: Record<string, string> = { 'Content-Type': 'application/json' };
   for (const [name, value] of Object.entries(headers)) {
@@ -333,6 +341,7 @@ async function apiRequest<T, R>(
     const text = await response.text().catch(() => '');
     throw new ApiError(`HTTP request failed with status: ${response.status}`, text, response.status);
   }
+  if (raw) return response as unknown as R; // a handler answering with HTML, a file, ...: not JSON
   const json = await response.json();
   return unwrap ? parseResponse<R>(json) : (json as R);
 }
@@ -416,8 +425,9 @@ function queryString(query) {
  * @param {boolean} unwrap
  * @param {Record<string, unknown>} [query]
  * @param {Record<string, unknown>} [headers]
+ * @param {boolean} [raw] the handler answers with a raw HTTP response (HTML, a file): return it as is
  */
-async function apiRequest(path, method, data, unwrap, query = {}, headers = {}) {
+async function apiRequest(path, method, data, unwrap, query = {}, headers = {}, raw = false) {
   /** @type {Record<string, string>} */
   const sent = { 'Content-Type': 'application/json' };
   for (const [name, value] of Object.entries(headers)) {
@@ -434,6 +444,7 @@ async function apiRequest(path, method, data, unwrap, query = {}, headers = {}) 
     const text = await response.text().catch(() => '');
     throw new ApiError(`HTTP request failed with status: ${response.status}`, text, response.status);
   }
+  if (raw) return response;
   const json = await response.json();
   return unwrap ? parseResponse(json) : json;
 }
@@ -488,7 +499,7 @@ def generate_typescript_client(
             body.append(types.definition(name, definition))
         for signature in _http_signatures(interface):
             fn = _http_function(types, signature)
-            params = ", ".join(f"{name}: {ts_type}" for name, ts_type in fn.params)
+            params = ", ".join(_ts_parameters(fn.params))
             docs = "".join(f" * {line}\n" for line in fn.docs)
             wrapper = f"{fn.pascal}RequestWrapper"
             body.append(f"export interface {wrapper} {{\n  {fn.pascal}: {fn.data_type};\n}}")
@@ -533,8 +544,12 @@ def generate_javascript_client(
                 )
         for signature in _http_signatures(interface):
             fn = _http_function(types, signature)
-            names = ", ".join(name for name, _ in fn.params)
-            param_docs = "".join(f" * @param {{{ts_type}}} {name}\n" for name, ts_type in fn.params)
+            names = ", ".join(name for name, _, _ in fn.params)
+            param_docs = "".join(
+                f" * @param {{{ts_type}{' | null | undefined' if optional else ''}}} "
+                f"{f'[{name}]' if optional and _all_optional_from(fn.params, index) else name}\n"
+                for index, (name, ts_type, optional) in enumerate(fn.params)
+            )
             function = f"{namespace}_{fn.name}"
             out.append(
                 f"\n/**\n * {fn.doc_head()}\n{param_docs} * @returns {{Promise<{fn.result_type}>}}\n */\n"
@@ -546,6 +561,24 @@ def generate_javascript_client(
         out.append(f"\n/** The `{interface.name}` API. */\n")
         out.append(f"export const {namespace} = Object.freeze({{\n{listed}}});\n")
     return "".join(out)
+
+
+def _all_optional_from(params: list[tuple[str, str, bool]], index: int) -> bool:
+    return all(optional for _, _, optional in params[index:])
+
+
+def _ts_parameters(params: list[tuple[str, str, bool]]) -> list[str]:
+    """TS parameters: one the handler has a default for may be left out (`limit?: number`) when all
+    after it may too, else it is typed `T | null | undefined` (null/undefined leave it out of the URL)."""
+    out = []
+    for index, (name, ts_type, optional) in enumerate(params):
+        if optional and _all_optional_from(params, index):
+            out.append(f"{name}?: {ts_type} | null")
+        elif optional:
+            out.append(f"{name}: {ts_type} | null | undefined")
+        else:
+            out.append(f"{name}: {ts_type}")
+    return out
 
 
 def _jsdoc_type(types: _TsTypes, definition: TypeDef) -> str:

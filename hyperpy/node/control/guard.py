@@ -6,7 +6,10 @@ Why more than `is_local_request`: a page on any site can make the developer's br
 127.0.0.1. Both arrive from a loopback peer. So a control request must also name a loopback host in
 `Host`, carry no `Origin` other than a loopback one (tools send none), and, when it has a body, say
 `Content-Type: application/json` — which a cross-site page cannot send without a preflight that the
-node never answers.
+node never answers. kit sends exactly that: `kit inject-message` and `kit start-package` POST with
+reqwest's `.json(..)` (`Content-Type: application/json`, no `Origin`, `Host` = the URL's host). An
+empty POST without a `Content-Type` (`/hyperpy/api/kill?id=..`) is accepted: a browser sends
+`Origin` with every cross-site POST, so the Origin rule already covers it.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from hyperpy.node.control.rpc import is_local_request
+from hyperpy.node.modules.http_request_info import is_loopback_peer
 
 LOOPBACK_NAMES = frozenset({"localhost"})
 
@@ -37,13 +40,14 @@ def _is_loopback_host(host: str) -> bool:
 
 def control_request_problem(request: web.Request, *, json_body: bool) -> str | None:
     """Why `request` may not use a control route (None when it may)."""
-    if not is_local_request(request):
+    if not is_loopback_peer(request):
         return "the control API is local-only"
     if not _is_loopback_host(request.headers.get("Host", "")):
         return "the Host header must name this machine (localhost or a loopback address)"
     origin = request.headers.get("Origin")
     if origin is not None and not _is_loopback_host(urlsplit(origin).netloc):
         return f"cross-site requests are refused (Origin {origin})"
-    if json_body and request.content_type != "application/json":
+    declares_type = request.body_exists or "Content-Type" in request.headers
+    if json_body and declares_type and request.content_type != "application/json":
         return "send the request body as JSON with Content-Type: application/json"
     return None

@@ -2,8 +2,9 @@
 
 Why: kit's rpc endpoint can only message processes; a developer (or a tool such as an editor plugin)
 also wants to see what runs and stop what misbehaves, as Hayride's `status` / `kill` do. The routes
-are local-only like the rpc endpoint and live under `/hyperpy/api/`, a prefix no process can bind
-(process bindings are always prefixed with their `process:package:publisher` id).
+are local-only like the rpc endpoint, refuse what a web page could send (a foreign `Origin` or
+`Host`, a body that is not JSON: `hyperpy.node.control.guard`), and live under `/hyperpy/api/`, a
+prefix no process can bind (process bindings are always prefixed with their `process:package:publisher` id).
 
     GET  /hyperpy/api/processes          {"processes": [ProcessInfo, ...]}
     GET  /hyperpy/api/process?id=P       ProcessInfo, or 404
@@ -22,8 +23,8 @@ Sessions, in the shape of Hayride's server morph (`hyperpy.node.control.sessions
     POST /v1/sessions/output   {"session-id": id} -> {"session-output": {"active", "output": [str],
                                                       "answer": str | null, "error": str | null}}
 
-These run scripts (whose capabilities may exceed the caller's), so besides being local-only they
-refuse what a web page could send (`hyperpy.node.control.guard`). An unknown session is 404, a body of
+These run scripts (whose capabilities may exceed the caller's) and are guarded the same way. An
+unknown session is 404, a body of
 the wrong shape 400.
 
 ProcessInfo is `{"id", "status", "public", "on_exit", "mode", "wasm_path"}` (see docs/node.md).
@@ -40,7 +41,6 @@ from aiohttp import web
 
 from hyperpy.node import Node
 from hyperpy.node.control.guard import control_request_problem
-from hyperpy.node.control.rpc import is_local_request
 from hyperpy.node.control.sessions import CastSessions, SessionError, SessionView
 from hyperpy.node.wit_types import Address, PackageId, ProcessId
 
@@ -99,10 +99,10 @@ class RestApi:
     def routes(self) -> list[tuple[str, str, Handler]]:
         """(method, exact path, handler) for http-server's `add_system_route`."""
         return [
-            ("GET", f"{API_PREFIX}/processes", self._local(self.list_processes)),
-            ("GET", f"{API_PREFIX}/process", self._local(self.process_status)),
-            ("POST", f"{API_PREFIX}/kill", self._local(self.kill_process)),
-            ("GET", f"{API_PREFIX}/terminal", self._local(self.terminal)),
+            ("GET", f"{API_PREFIX}/processes", self._guarded(self.list_processes)),
+            ("GET", f"{API_PREFIX}/process", self._guarded(self.process_status)),
+            ("POST", f"{API_PREFIX}/kill", self._guarded(self.kill_process)),
+            ("GET", f"{API_PREFIX}/terminal", self._guarded(self.terminal)),
             ("POST", "/v1/cast", self._guarded(self.cast)),
             ("POST", "/v1/sessions/status", self._guarded(self.session_status)),
             ("POST", "/v1/sessions/kill", self._guarded(self.session_kill)),
@@ -115,15 +115,6 @@ class RestApi:
             problem = control_request_problem(request, json_body=True)
             if problem is not None:
                 return _error(403, problem)
-            return await handler(request)
-
-        return guarded
-
-    @staticmethod
-    def _local(handler: Handler) -> Handler:
-        async def guarded(request: web.Request) -> web.StreamResponse:
-            if not is_local_request(request):
-                return _error(403, "the hyperpy API is local-only")
             return await handler(request)
 
         return guarded

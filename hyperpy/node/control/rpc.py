@@ -4,6 +4,9 @@ Behaviour follows Hyperdrive's http-server (`handle_rpc_message` and the rpc bra
 `handle_app_message`), because `kit inject-message` and `kit start-package` rely on it:
 
 * local only (loopback peer, no reverse-proxy headers) and unauthenticated; otherwise 403;
+* stricter than Hyperdrive (docs/node.md): also 403 for a `Host` that is not localhost or a loopback
+  address, a foreign `Origin`, or a body that is not `Content-Type: application/json`, so a web page
+  in the developer's browser cannot inject messages (`hyperpy.node.control.guard`);
 * a body that is not an `RpcMessage`, or a `process` that is not a process id, gives 400;
 * the message becomes a Request from `<our>@http-server:distro:sys`, with `rsvp` = http-server when
   a response is expected, `body` = the UTF-8 of the `body` string, the blob = base64-decoded `data`
@@ -20,14 +23,15 @@ the target must be public or have granted http-server messaging.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 from collections.abc import Callable
 from typing import Protocol
 
 from aiohttp import web
 from pydantic import ValidationError
 
-from hyperpy.node.contracts import KernelMessage, NodeServices
+from hyperpy.node.contracts import KernelMessage, NodeServices, RequestRefused
+from hyperpy.node.control.guard import control_request_problem
+from hyperpy.node.modules.http_request_info import request_timeout
 from hyperpy.node.well_known import HTTP_SERVER_PROCESS_ID
 from hyperpy.node.wit_types import (
     Address,
@@ -40,9 +44,7 @@ from hyperpy.node.wit_types import (
 from hyperpy.package.control_wire import RpcMessage, RpcReply
 
 HTTP_SERVER = HTTP_SERVER_PROCESS_ID
-TIMEOUT_HEADER = "X-Hyperware-Http-Server-Timeout"
 DEFAULT_TIMEOUT_SECONDS = 15.0
-PROXY_HEADERS = ("X-Forwarded-For", "X-Real-IP", "Cf-Connecting-Ip")
 
 
 class RpcRefused(Exception):
@@ -107,27 +109,6 @@ def rpc_reply_body(response: KernelMessage) -> bytes:
     return RpcReply.from_response(body, response.lazy_load_blob).to_json_bytes()
 
 
-def is_local_request(request: web.Request) -> bool:
-    """Hyperdrive's `local_only`: the peer is a loopback address and no proxy forwarded the request."""
-    if any(header in request.headers for header in PROXY_HEADERS):
-        return False
-    remote = request.remote
-    if remote is None:
-        return False
-    try:
-        return ipaddress.ip_address(remote).is_loopback
-    except ValueError:
-        return False
-
-
-def request_timeout(request: web.Request, default: float) -> float:
-    """The per-request override header (whole seconds, as Hyperdrive parses it) or the default."""
-    value = request.headers.get(TIMEOUT_HEADER)
-    if value is not None and value.strip().isdigit():
-        return float(int(value.strip()))
-    return default
-
-
 class RpcEndpoint:
     """The aiohttp handler for `POST /rpc:distro:sys/message`, living on the kernel's event loop.
 
@@ -140,17 +121,17 @@ class RpcEndpoint:
         pending: PendingResponses,
         *,
         default_timeout: float = DEFAULT_TIMEOUT_SECONDS,
-        is_local: Callable[[web.Request], bool] = is_local_request,
     ) -> None:
         self._services = services
         self._pending = pending
         self._default_timeout = default_timeout
-        self._is_local = is_local
 
     async def handle(self, request: web.Request) -> web.Response:
-        if not self._is_local(request):
-            return web.Response(status=403)
         node = self._services()
+        problem = control_request_problem(request, json_body=True)
+        if problem is not None:
+            node.printout(HTTP_SERVER, 1, f"http-server: refused rpc message: {problem}")
+            return web.Response(status=403, text=problem)
         timeout = request_timeout(request, self._default_timeout)
         body = await request.read()
         try:
@@ -168,6 +149,10 @@ class RpcEndpoint:
             response = await asyncio.wait_for(waiting, timeout)
         except TimeoutError:
             return web.Response(status=408)
+        except RequestRefused as refused:
+            # Same status as Hyperdrive (408, after its timeout); at once, with the kernel's reason
+            # as the body, which kit ignores and `hyperpy inject` prints.
+            return web.Response(status=408, text=f"{refused.reason}\n")
         finally:
             self._pending.forget(message.id)
         return web.Response(status=200, body=rpc_reply_body(response), headers={"Content-Type": "text/html"})

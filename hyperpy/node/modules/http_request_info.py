@@ -8,10 +8,17 @@ peer address as Rust prints a SocketAddr, the Host without port, lower-cased hea
 from __future__ import annotations
 
 import ipaddress
+import re
 
 from aiohttp import web
 
-PROXY_HEADERS = ("x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-real-ip")
+# Any of these means a reverse proxy relayed the request, so the loopback peer says nothing about the
+# real client (Hyperdrive's checks and kit's rpc endpoint look for the same kind of headers).
+PROXY_HEADERS = ("x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-real-ip", "cf-connecting-ip")
+TIMEOUT_HEADER = "X-Hyperware-Http-Server-Timeout"
+LONGEST_TIMEOUT_SECONDS = 365 * 24 * 3600.0
+"""A longer header value waits this long: asyncio cannot schedule a u64 of seconds (OverflowError)."""
+_U64_TEXT = re.compile(r"\+?[0-9]{1,20}")  # what Rust's `u64::from_str` accepts (ASCII digits only)
 
 
 def header_map(request: web.Request) -> dict[str, str]:
@@ -45,6 +52,19 @@ def is_loopback_peer(request: web.Request) -> bool:
         return ipaddress.ip_address(peer[0]).is_loopback
     except ValueError:
         return False
+
+
+def request_timeout(request: web.Request, default: float) -> float:
+    """Seconds to wait for the answer: the `X-Hyperware-Http-Server-Timeout` header parsed as
+    Hyperdrive does (`t.parse::<u64>().ok()`, anything else -> the default: garbage, a negative or
+    fractional value, unicode digits, more than u64::MAX), capped at `LONGEST_TIMEOUT_SECONDS`."""
+    value = request.headers.get(TIMEOUT_HEADER)
+    if value is None or _U64_TEXT.fullmatch(value) is None:
+        return default
+    seconds = int(value)
+    if seconds >= 2**64:
+        return default
+    return float(min(seconds, LONGEST_TIMEOUT_SECONDS))
 
 
 def request_host(request: web.Request) -> str:

@@ -36,7 +36,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from hyperpy.node.contracts import KernelMessage
+from hyperpy.node.contracts import KernelMessage, RequestRefused
 from hyperpy.node.modules.base import ModuleBase, module_id, request_of, wants_reply
 from hyperpy.node.modules.http_auth import (
     cookie_name,
@@ -51,6 +51,7 @@ from hyperpy.node.modules.http_request_info import (
     is_loopback_peer,
     peer_address,
     request_host,
+    request_timeout,
 )
 from hyperpy.node.modules.http_routes import Router
 from hyperpy.node.modules.http_websockets import WebSocketHub, WsBinding
@@ -66,7 +67,6 @@ from hyperpy.node.wit_types import Address, LazyLoadBlob, Message_Response, Proc
 from hyperpy.package.names import is_hypermap_safe
 from hyperpy.runtime import jsonwire
 
-TIMEOUT_HEADER = "x-hyperware-http-server-timeout"
 MAX_REQUEST_BYTES = 256 * 1024 * 1024
 _TOKEN_CHARS = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
@@ -105,6 +105,15 @@ def _valid_header(name: str, value: str) -> bool:
         and all(char in _TOKEN_CHARS for char in name)
         and all(char == "\t" or 32 <= ord(char) < 127 or ord(char) > 127 for char in value)
     )
+
+
+def is_on_site_path(target: str) -> bool:
+    """Whether a `/login?redirect=` target stays on this node: an absolute path that is not `//host`,
+    with no backslash (browsers read `/\\host` as `//host`), space or control character. Hyperdrive
+    writes `{proto}://{host}{redirect}`, which `redirect=@attacker.example` turns into another host."""
+    if not target.startswith("/") or target.startswith("//"):
+        return False
+    return all(" " < char < "\x7f" and char != "\\" for char in target)
 
 
 class HttpServerModule(ModuleBase):
@@ -148,6 +157,12 @@ class HttpServerModule(ModuleBase):
         future: asyncio.Future[KernelMessage] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = future
         return future
+
+    def request_refused(self, request_id: int, reason: str) -> None:
+        """The kernel refused a request we sent (see contracts.RequestRefused): fail its waiter now."""
+        future = self._pending.pop(request_id, None)
+        if future is not None and not future.done():
+            future.set_exception(RequestRefused(reason))
 
     def forget(self, request_id: int) -> None:
         future = self._pending.pop(request_id, None)
@@ -353,8 +368,13 @@ class HttpServerModule(ModuleBase):
         subdomain = "".join(c for c in subdomain or "" if c.isascii() and (c.isalnum() or c in "-:.")) or None
         if not is_localhost:
             subdomain = None
-        token = make_token(self._secret, self.node.our_node, subdomain)
         redirect = request.query.get("redirect")
+        if redirect and not is_on_site_path(redirect):
+            return web.json_response(
+                f"redirect must be a path on this node such as /app:package:publisher/, not {redirect!r}",
+                status=400,
+            )
+        token = make_token(self._secret, self.node.our_node, subdomain)
         response = (
             web.Response(status=303, headers={"Location": redirect})
             if redirect
@@ -415,10 +435,6 @@ class HttpServerModule(ModuleBase):
             return web.Response(status=403, content_type="application/octet-stream")
         return None
 
-    def request_timeout(self, request: web.Request) -> float:
-        value = request.headers.get(TIMEOUT_HEADER, "").strip()
-        return float(int(value)) if value.isdigit() else self.timeout
-
     async def _forward(
         self,
         request: web.Request,
@@ -428,7 +444,7 @@ class HttpServerModule(ModuleBase):
         url_params: dict[str, str],
     ) -> web.StreamResponse:
         """Send the request to the bound process and turn its Response into the HTTP answer."""
-        timeout = self.request_timeout(request)
+        timeout = request_timeout(request, self.timeout)
         incoming = {
             "Http": {
                 "source_socket_addr": peer_address(request),
@@ -458,6 +474,10 @@ class HttpServerModule(ModuleBase):
                 f"http-server: {app} did not answer {request.method} {path} in {timeout:g} s; replied 408",
             )
             return web.Response(status=408, content_type="application/octet-stream")
+        except RequestRefused as refused:
+            # Hyperdrive answers 408 once its timeout passes; the kernel's reason is known now.
+            self.log(1, f"http-server: {request.method} {path}: {refused.reason}; replied 408")
+            return web.Response(status=408, text=f"{refused.reason}\n")
         finally:
             self.forget(request_id)
         return self._http_answer(reply, app, request.method, path)

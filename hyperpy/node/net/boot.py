@@ -10,7 +10,7 @@ import errno
 import socket
 from pathlib import Path
 
-from hyperpy.node.net.pki import DirectoryPki, Pki, default_pki_dir
+from hyperpy.node.net.pki import DirectoryPki, JoinedPki, Pki, default_pki_dir
 from hyperpy.node.net.transport import NetConfig
 
 WS_PORT_START = 9000  # Hyperdrive: "first unbound at or above 9000"
@@ -46,7 +46,9 @@ def node_net_config(
 ) -> NetConfig:
     """A node's networking as `hyperpy run` boots it: a direct node listening on TCP and WebSocket
     (the given ports, else the first free at or above 10000 / 9000), or, with `routers`, an indirect
-    node; its PKI is the directory of `network` unless `pki` is given."""
+    node; its PKI is the directory of `network` unless `pki` is given (see `machine_pki`)."""
+    if pki is None:
+        pki = DirectoryPki(default_pki_dir(network))
     if routers:
         ws, tcp = None, None
     else:
@@ -55,7 +57,7 @@ def node_net_config(
         if taken is not None:
             taken.update({ws, tcp})
     return NetConfig(
-        pki=pki if pki is not None else DirectoryPki(default_pki_dir(network)),
+        pki=pki,
         ip=ip,
         tcp_port=tcp,
         ws_port=ws,
@@ -65,6 +67,22 @@ def node_net_config(
     )
 
 
+def machine_pki(network: str | None, join: str | None) -> DirectoryPki | JoinedPki:
+    """The PKI of this machine's `network`, synced with the node at `join` (HOST:PORT of its
+    WebSocket networking port) when given: `hyperpy run --join`'s one flag."""
+    local = DirectoryPki(default_pki_dir(network))
+    return local if join is None else JoinedPki(local, join)
+
+
 def pki_location(config: NetConfig) -> Path | None:
     """Where the node's PKI lives, for the startup message (None when it is not a directory)."""
-    return config.pki.root if isinstance(config.pki, DirectoryPki) else None
+    return config.pki.root if isinstance(config.pki, DirectoryPki | JoinedPki) else None
+
+
+def address_towards(host_port: str) -> str:
+    """The local address this machine uses to reach `host_port` (what to publish as our ip when
+    joining a node on another machine). A UDP 'connection' sends no packet; it only picks a route."""
+    host = host_port.rsplit(":", 1)[0].strip("[]")
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect((host, 9))
+        return str(probe.getsockname()[0])

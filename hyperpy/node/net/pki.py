@@ -20,6 +20,8 @@ import json
 import os
 import re
 import tempfile
+import threading
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -181,3 +183,92 @@ class DirectoryPki:
             if identity is not None:
                 found.append(identity)
         return found
+
+
+class JoinedPki:
+    """This machine's `DirectoryPki`, kept in sync with another machine's node (`--join HOST:PORT`).
+
+    Why: nodes on other machines share no directory. The joined node serves its machine's PKI on its
+    WebSocket networking port (`GET`/`POST /hyperpy/pki`, next to the protocol's WebSocket); every
+    `SYNC_INTERVAL` seconds a joining node pushes the entries it published and pulls the others, so
+    every node that joined one node sees every other. Entries this machine published are never
+    overwritten by pulled copies.
+    """
+
+    SYNC_INTERVAL = 2.0
+
+    def __init__(self, local: DirectoryPki, remote: str) -> None:
+        self.local = local
+        self.root = local.root
+        self.remote = remote if "://" in remote else f"http://{remote}"
+        self._ours: dict[str, Identity] = {}
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stopped = threading.Event()
+        self.last_error: str | None = None
+        self._thread = threading.Thread(target=self._run, name="hyperpy-pki-sync", daemon=True)
+        self._thread.start()
+
+    def lookup(self, name: str) -> Identity | None:
+        return self.local.lookup(name)
+
+    def publish(self, identity: Identity) -> None:
+        self.local.publish(identity)
+        with self._lock:
+            self._ours[identity.name] = identity
+        self.sync()
+
+    def entries(self) -> list[Identity]:
+        return self.local.entries()
+
+    def sync(self, timeout: float = 5.0) -> None:
+        """Push and pull now (blocks until done, at most `timeout`)."""
+        done = self._synced = threading.Event()
+        self._wake.set()
+        done.wait(timeout)
+
+    def close(self) -> None:
+        self._stopped.set()
+        self._wake.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        self._synced = threading.Event()
+        while not self._stopped.is_set():
+            synced = self._synced
+            try:
+                self._exchange()
+                self.last_error = None
+            except (OSError, ValueError, PkiError) as error:
+                self.last_error = f"PKI sync with {self.remote} failed: {error}"
+            synced.set()
+            self._wake.wait(self.SYNC_INTERVAL)
+            self._wake.clear()
+
+    def _exchange(self) -> None:
+        url = f"{self.remote}/hyperpy/pki"
+        with self._lock:
+            ours = list(self._ours.values())
+        for identity in ours:
+            request = urllib.request.Request(
+                url,
+                data=json.dumps(identity.to_json()).encode(),
+                headers={"Content-Type": "application/json"},
+                method="POST",
+            )
+            with _NO_PROXY.open(request, timeout=5) as response:
+                response.read()
+        with _NO_PROXY.open(url, timeout=5) as response:
+            pulled = json.loads(response.read())
+        if not isinstance(pulled, list):
+            raise PkiError(f"{url} did not answer a list of PKI entries")
+        for value in pulled:
+            identity = Identity.from_json(value)
+            with self._lock:
+                if identity.name in self._ours:
+                    continue
+            if self.local.lookup(identity.name) != identity:
+                self.local.publish(identity)
+
+
+_NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))

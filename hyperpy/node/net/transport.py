@@ -49,6 +49,7 @@ from hyperpy.node.contracts import KernelMessage
 from hyperpy.node.net.connection import (
     HANDSHAKE_TIMEOUT,
     NOISE_E_LENGTH,
+    STALL_TIMEOUT,
     OurKeys,
     Pipe,
     ProtocolError,
@@ -58,7 +59,7 @@ from hyperpy.node.net.connection import (
     respond,
 )
 from hyperpy.node.net.keys import public_key_hex
-from hyperpy.node.net.pki import Identity, Pki
+from hyperpy.node.net.pki import Identity, Pki, PkiError
 from hyperpy.node.net.wire import (
     MESSAGE_MAX_SIZE,
     PROTOCOL_VERSION,
@@ -77,7 +78,7 @@ from hyperpy.node.wit_types import (
     Request,
     SendErrorKind,
 )
-from hyperpy.package.names import is_hypermap_safe
+from hyperpy.package.names import is_hypermap_safe, is_publisher_safe
 
 if TYPE_CHECKING:
     from hyperpy.node.kernel import Kernel
@@ -87,6 +88,7 @@ IDLE_TIMEOUT = 1800.0
 KEEPALIVE_INTERVAL = 30.0
 ROUTER_RETRY_INTERVAL = 4.0
 WS_MAX_FRAME = 65535 + 64
+PKI_PATH = "/hyperpy/pki"  # served on the WebSocket port for nodes on other machines (`JoinedPki`)
 _CONNECTION_ERRORS = (ProtocolError, WireError, ConnectionError, OSError, asyncio.TimeoutError)
 
 
@@ -109,6 +111,8 @@ class NetConfig:
     """Interface to listen on (default: `ip`)."""
     handshake_timeout: float = HANDSHAKE_TIMEOUT
     """Seconds to connect and finish the handshake, both ways (Hyperdrive's net TIMEOUT, 5 s)."""
+    stall_timeout: float = STALL_TIMEOUT
+    """Seconds a message that has started may stop arriving before its connection is dropped."""
     search_ports: bool = False
     """When a port is taken, try the next ones (kit's "first unbound at or above" defaults), so
     nodes starting at the same moment never fail on the same free-looking port."""
@@ -153,6 +157,7 @@ class NetTransport:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._servers: list[Any] = []
         self._identity: Identity | None = None
+        self._offline = False
 
     # ------------------------------------------------------------------------------- lifecycle
 
@@ -242,6 +247,8 @@ class NetTransport:
 
     async def _listen_ws(self, host: str, port: int) -> int:
         app = web.Application()
+        app.router.add_route("GET", PKI_PATH, self._serve_pki)
+        app.router.add_route("POST", PKI_PATH, self._register_pki)
         app.router.add_route("GET", "/{tail:.*}", self._accept_ws)
         runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await runner.setup()
@@ -298,6 +305,16 @@ class NetTransport:
             return function()
 
         return asyncio.run_coroutine_threadsafe(run(), loop).result(timeout=10)
+
+    def set_offline(self, offline: bool = True) -> None:
+        """Pull the cable (tests, `Emulator.set_offline`): every connection closes, queued messages
+        come back Offline, new ones fail Offline and inbound connections are refused; or plug it
+        back in."""
+        self._offline = offline
+        if offline:
+            self._call(
+                lambda: [self._spawn(self._drop_peer(p, fail_queue=True)) for p in list(self._peers.values())]
+            )
 
     # --------------------------------------------------------------------------------- queries
 
@@ -378,6 +395,15 @@ class NetTransport:
         ]
 
     def _outbound(self, km: KernelMessage) -> None:
+        """Serialize, check the size cap and queue `km` (any failure goes back to its sender)."""
+        try:
+            self._serialize_and_queue(km)
+        except Exception as error:
+            text = "".join(traceback.format_exception(error))
+            self._print(0, f"net: could not send a message to {km.target}: {text}")
+            self._error(km, SendErrorKind.OFFLINE, f"net could not send it: {_describe(error)}")
+
+    def _serialize_and_queue(self, km: KernelMessage) -> None:
         if isinstance(km.message, Message_Request):
             caps = km.message.value.capabilities
         else:
@@ -395,6 +421,9 @@ class NetTransport:
 
     def _enqueue(self, item: _Queued) -> None:
         target = item.km.target.node
+        if self._offline:
+            self._error(item.km, SendErrorKind.OFFLINE, f"{self.name} is offline (set_offline)")
+            return
         peer = self._peers.get(target)
         if peer is not None:
             peer.queue.append(item)
@@ -486,13 +515,19 @@ class NetTransport:
             return None
 
     async def _open_pipe(self, protocol: str, ip: str, port: int) -> Pipe:
+        pipe = await self._dial_pipe(protocol, ip, port)
+        pipe.stall_timeout = self.config.stall_timeout
+        return pipe
+
+    async def _dial_pipe(self, protocol: str, ip: str, port: int) -> Pipe:
         if protocol == "tcp":
             reader, writer = await asyncio.open_connection(ip, port)
             return TcpPipe(reader, writer)
         session = aiohttp.ClientSession()
         try:
+            host = f"[{ip}]" if ":" in ip else ip
             socket = await session.ws_connect(
-                f"ws://{ip}:{port}", max_msg_size=WS_MAX_FRAME, autoping=True, autoclose=True
+                f"ws://{host}:{port}", max_msg_size=WS_MAX_FRAME, autoping=True, autoclose=True
             )
         except BaseException:
             await session.close()
@@ -648,9 +683,33 @@ class NetTransport:
         await self._accept(WsPipe(socket, f"ws {request.remote}"))
         return socket
 
+    async def _serve_pki(self, request: web.Request) -> web.StreamResponse:
+        """`GET /hyperpy/pki`: this machine's PKI entries, for nodes that joined us (`--join`)."""
+        return web.json_response([identity.to_json() for identity in self.config.pki.entries()])
+
+    async def _register_pki(self, request: web.Request) -> web.StreamResponse:
+        """`POST /hyperpy/pki`: a node on another machine publishes its entry (see `JoinedPki`)."""
+        try:
+            identity = Identity.from_json(await request.json())
+            if not is_publisher_safe(identity.name) or len(identity.key_bytes()) != 32:
+                raise PkiError(f"{identity.name!r}: a node name and a 0x-prefixed 32-byte key are required")
+            if identity.name == self.name:
+                raise PkiError(f"{self.name} is this node; only it publishes its own entry")
+        except (ValueError, PkiError) as error:
+            self._print(1, f"net: refused a PKI entry from {request.remote}: {error}")
+            return web.json_response({"error": str(error)}, status=400)
+        self.config.pki.publish(identity)
+        self._print(2, f"net: PKI entry for {identity.name} registered by {request.remote}")
+        return web.json_response({"ok": identity.name})
+
     async def _accept(self, pipe: Pipe) -> None:
         """`recv_connection`: a RoutingRequest (we may be a router), else the responder handshake.
         Returns when the connection is over (aiohttp closes a WebSocket when its handler returns)."""
+        pipe.stall_timeout = self.config.stall_timeout
+        if self._offline:
+            self._print(2, f"net: refused a connection from {pipe.description}: we are offline")
+            await pipe.close()
+            return
         try:
             async with asyncio.timeout(self.config.handshake_timeout):
                 first = await pipe.recv_raw()
