@@ -40,6 +40,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
+import msgpack
 from aiohttp import web
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -914,9 +915,8 @@ class NetTransport:
 
 
 def _net_action(value: Any) -> bytes:
-    import msgpack
-
-    return msgpack.packb(value, use_bin_type=True)
+    """A NetAction body, as rmp-serde writes it."""
+    return bytes(msgpack.packb(value, use_bin_type=True))
 
 
 def _describe(error: BaseException) -> str:
