@@ -158,35 +158,33 @@ OnExitConfig = Annotated[
 ]
 
 
-class ProcessSettings(BaseModel):
-    """One `[tool.hyperpy.processes.<name>]` table."""
+class _UnitSettings(BaseModel):
+    """What a process table and a script table share: the module and the permissions."""
 
     model_config = ConfigDict(extra="forbid")
 
     module: Annotated[StrictStr, AfterValidator(_module_name)] | None = None
-    on_exit: OnExitConfig = DEFAULT_ON_EXIT
     public: StrictBool = False
     request_networking: StrictBool = False
     request_capabilities: list[CapabilityEntry] = Field(default_factory=list)
     grant_capabilities: list[CapabilityEntry] = Field(default_factory=list)
+
+
+class ProcessSettings(_UnitSettings):
+    """One `[tool.hyperpy.processes.<name>]` table."""
+
+    on_exit: OnExitConfig = DEFAULT_ON_EXIT
     infer_capabilities: StrictBool = True
 
 
-class ScriptSettings(BaseModel):
+class ScriptSettings(_UnitSettings):
     """One `[tool.hyperpy.scripts.<name>]` table: a terminal script, written to `pkg/scripts.json`.
 
     The fields are Hyperdrive's scripts.json entry (runtime-contract §2.3), all defaulting to
     false/empty; `module` defaults to the name with '-' replaced by '_' (or kit's `<name>/src/lib.py`).
     """
 
-    model_config = ConfigDict(extra="forbid")
-
-    module: Annotated[StrictStr, AfterValidator(_module_name)] | None = None
     root: StrictBool = False
-    public: StrictBool = False
-    request_networking: StrictBool = False
-    request_capabilities: list[CapabilityEntry] = Field(default_factory=list)
-    grant_capabilities: list[CapabilityEntry] = Field(default_factory=list)
 
 
 class HyperpyTable(BaseModel):

@@ -8,24 +8,21 @@ a copy reuses the component compiled for an identical copy.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from kit_fixtures import REPO_ROOT, copy_project
+from component_builds import cache_root
+from kit_fixtures import copy_project
 
 
 @pytest.fixture(scope="session", autouse=True)
 def shared_component_cache() -> Iterator[Path]:
-    previous = os.environ.get("HYPERPY_CACHE_DIR")
-    root = Path(previous) if previous else REPO_ROOT / ".hyperpy-cache"
-    os.environ["HYPERPY_CACHE_DIR"] = str(root)
-    yield root
-    if previous is None:
-        os.environ.pop("HYPERPY_CACHE_DIR", None)
-    else:
-        os.environ["HYPERPY_CACHE_DIR"] = previous
+    """Builds here use the machine-wide component cache (`component_builds.cache_root`)."""
+    root = cache_root()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HYPERPY_CACHE_DIR", str(root))
+        yield root
 
 
 @pytest.fixture(scope="session")
