@@ -163,8 +163,8 @@ def import_app(root: Path, module_name: str) -> ModuleType:
         importlib.invalidate_caches()
         return importlib.import_module(module_name)
     except Exception as error:
-        frame = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
-        where = f" ({frame.filename}:{frame.lineno})" if frame is not None else ""
+        where = _user_location(error, root)
+        where = f" ({where})" if where else ""
         raise AppImportError(
             f"importing process module {module_name!r} from {root} failed{where}: "
             f"{type(error).__name__}: {error}"
@@ -172,6 +172,25 @@ def import_app(root: Path, module_name: str) -> ModuleType:
     finally:
         with contextlib.suppress(ValueError):
             sys.path.remove(root_text)
+
+
+def _user_location(error: BaseException, root: Path) -> str:
+    """`file:line` in the user's code where an import failed: a SyntaxError's own position, else
+    the innermost traceback frame in the project (not hyperpy's decorator that raised a
+    DeclarationError, nor importlib), else the innermost frame outside hyperpy."""
+    if isinstance(error, SyntaxError) and error.filename:
+        return f"{error.filename}:{error.lineno}"
+    frames = traceback.extract_tb(error.__traceback__) if error.__traceback__ else []
+    project = str(root.resolve())
+    hyperpy_dir = str(Path(__file__).resolve().parents[1])
+    for wanted in (
+        lambda name: name.startswith(project),
+        lambda name: not name.startswith((hyperpy_dir, "<")),
+    ):
+        for frame in reversed(frames):
+            if wanted(frame.filename):
+                return f"{frame.filename}:{frame.lineno}"
+    return f"{frames[-1].filename}:{frames[-1].lineno}" if frames else ""
 
 
 def inferred_needs(
