@@ -23,6 +23,7 @@ import contextlib
 import importlib
 import re
 import sys
+import threading
 import traceback
 from collections.abc import Mapping
 from pathlib import Path
@@ -37,6 +38,17 @@ _WITWORLD_TEXT = re.compile(
     r"^(class\s+WitWorld\b|WitWorld\s*[:=]|from\s+\S+\s+import\s+.*\bWitWorld\b)", re.M
 )
 _LEGACY_TEXT = re.compile(r"^from\s+([A-Za-z_]\w*)\.(?:imports\.\w+|types)\s+import\b", re.M)
+
+
+_AST_LOCK = threading.Lock()
+
+
+def _parse(source: str, filename: str) -> ast.Module:
+    """`ast.parse`, one thread at a time: CPython 3.11 keeps the AST converter's recursion counter in
+    interpreter-wide state (python/cpython#106905), so two process threads loading native modules at
+    once could fail with "SystemError: AST constructor recursion depth mismatch"."""
+    with _AST_LOCK:
+        return ast.parse(source, filename=filename)
 
 
 def _defines_witworld(tree: ast.Module) -> bool:
@@ -75,7 +87,7 @@ def process_kind(module_file: Path) -> ProcessKind:
     (`legacy_bindings_module`), else "framework"."""
     source = module_file.read_text(encoding="utf-8", errors="replace")
     try:
-        raw = _defines_witworld(ast.parse(source, filename=str(module_file)))
+        raw = _defines_witworld(_parse(source, str(module_file)))
     except SyntaxError:
         # Newer syntax than the host understands (or a real error, which pre-init will report).
         raw = bool(_WITWORLD_TEXT.search(source))
@@ -105,7 +117,7 @@ def legacy_bindings_module(module_file: Path) -> str | None:
     """
     source = module_file.read_text(encoding="utf-8", errors="replace")
     try:
-        tree = ast.parse(source, filename=str(module_file))
+        tree = _parse(source, str(module_file))
     except SyntaxError:
         match = _LEGACY_TEXT.search(source)
         return match.group(1) if match and match.group(1) != MODERN_WORLD_MODULE else None

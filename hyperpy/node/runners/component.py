@@ -161,10 +161,11 @@ class ComponentRunner:
         with linker.root() as root, root.add_instance(STANDARD_INTERFACE) as standard:
             session.define_standard(standard, self.plans)
         store = wasmtime.Store(engine)
-        limits.apply(store, engine)
         try:
+            limits.apply(store, engine)
             self._run_in(store, linker, session, our)
         finally:
+            limits.release(engine)
             # Free the instance's memory now, on this thread, not whenever a traceback lets go of it.
             store.close()
             linker.close()
