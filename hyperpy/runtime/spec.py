@@ -8,7 +8,6 @@ app fails at `hyperpy build` instead of misbehaving on a node.
 
 from __future__ import annotations
 
-import enum
 import functools
 import inspect
 import operator
@@ -33,6 +32,7 @@ from hyperpy.runtime.errors import DeclarationError
 from hyperpy.runtime.naming import kebab_name, variant_name
 from hyperpy.runtime.paths import PathError, compile_path
 from hyperpy.runtime.state import EveryNSeconds, state_fields
+from hyperpy.runtime.typeinfo import scalar_info
 from hyperpy.runtime.types import Header, Query, Response, WithBlob, WsMessageType
 
 HTTP_SERVER = well_known.HTTP_SERVER
@@ -87,6 +87,7 @@ class HandlerSpec:
     timer_seconds: float | None = None
     timer_repeat: bool = True
     doc: str | None = None
+    http_status: int = 200
 
     @property
     def body_params(self) -> tuple[ParamSpec, ...]:
@@ -332,6 +333,7 @@ def _handler_spec(app_name: str, name: str, func: Any, decl: HandlerDecl) -> Han
         returns,
         http_methods=tuple(decl.http_methods) if decl.http_methods is not None else None,
         http_path=decl.http_path,
+        http_status=decl.http_status,
         doc=doc,
     )
 
@@ -349,17 +351,7 @@ _SCALAR_HINT = "str, int, float, bool, an Enum or a Literal (optionally | None)"
 
 
 def _is_scalar(hint: Any) -> bool:
-    origin = typing.get_origin(hint)
-    if origin is typing.Annotated:
-        return _is_scalar(typing.get_args(hint)[0])
-    if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(hint) if a is not type(None)]
-        return len(args) == 1 and _is_scalar(args[0])
-    if origin is typing.Literal:
-        return True
-    if getattr(hint, "__supertype__", None) is not None:
-        return _is_scalar(hint.__supertype__)
-    return hint in (str, int, float, bool) or (isinstance(hint, type) and issubclass(hint, enum.Enum))
+    return scalar_info(hint) is not None
 
 
 def _rpc_param(
