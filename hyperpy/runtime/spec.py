@@ -87,6 +87,7 @@ class HandlerSpec:
     timer_seconds: float | None = None
     timer_repeat: bool = True
     doc: str | None = None
+    http_status: int = 200
 
     @property
     def body_params(self) -> tuple[ParamSpec, ...]:
@@ -332,6 +333,7 @@ def _handler_spec(app_name: str, name: str, func: Any, decl: HandlerDecl) -> Han
         returns,
         http_methods=tuple(decl.http_methods) if decl.http_methods is not None else None,
         http_path=decl.http_path,
+        http_status=decl.http_status,
         doc=doc,
     )
 
@@ -514,6 +516,9 @@ def bind_path(template: str) -> str:
     return compile_path(template).binding
 
 
+API_CATCH_ALL = "/api/*rest"
+
+
 def _inferred_endpoints(
     settings: AppSettings, handlers: tuple[HandlerSpec, ...]
 ) -> tuple[HttpEndpoint | WsEndpoint, ...]:
@@ -525,6 +530,11 @@ def _inferred_endpoints(
             paths[bind_path(handler.http_path)] = None
         for path in handler.default_http_paths:
             paths[path] = None
+    if settings.ui and paths:
+        # http-server falls back to an app's root binding for unbound paths (Hyperdrive does), so
+        # with a UI at "/" a mistyped /api/... would answer index.html with 200. Binding the rest
+        # of /api to the app makes its router answer 404 there; the UI fallback stays for the rest.
+        paths[API_CATCH_ALL] = None
     endpoints: list[HttpEndpoint | WsEndpoint] = [
         HttpEndpoint(path, authenticated=settings.authenticated) for path in paths
     ]

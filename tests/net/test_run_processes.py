@@ -143,8 +143,11 @@ def nodes(tmp_path: Path) -> Iterator[list[RunNode]]:
 def test_two_run_processes_chat_and_survive_a_kill(nodes: list[RunNode], mode: str) -> None:
     if mode == "component":
         from hyperpy.build import build_project
+        from hyperpy.node.control.compiled import precompile_package
 
-        build_project(CHAT_PROJECT)
+        # Compile the component into the machine-wide cache first, as `hyperpy run SOURCES` does, so
+        # the install behind start-package never waits for the compiler past kit's rpc timeout.
+        precompile_package(build_project(CHAT_PROJECT).zip_path.read_bytes())
         first, second = (node.start() for node in nodes)
         start_package(first)
         start_package(second)

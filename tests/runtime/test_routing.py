@@ -98,7 +98,7 @@ def test_named_handler_with_a_path_must_be_called_on_it() -> None:
 def test_malformed_named_arguments_get_400_naming_the_expected_shape() -> None:
     result = request("POST", "/api", {"AddItem": {"price": 2}})
     assert isinstance(result, RouteError) and result.status == 400
-    assert "args: expected a Item object with field(s) name" in result.message
+    assert "args: missing field name (expected a Item object)" in result.message
     assert 'expected {"AddItem": <a Item object>}' in result.message
 
 
@@ -144,7 +144,7 @@ def test_unknown_path_is_404_naming_method_and_path() -> None:
 def test_bad_path_value_is_400() -> None:
     result = request("GET", "/items/abc")
     assert isinstance(result, RouteError) and result.status == 400
-    assert "path.item_id: expected an integer, got 'abc'" in result.message
+    assert 'path.item_id: expected an integer, got "abc"' in result.message
 
 
 def test_scalar_body_parameters_come_from_the_query_when_there_is_no_body() -> None:
@@ -193,3 +193,9 @@ def test_incoming_http_server_request_is_parsed_with_the_process_prefix_stripped
 @pytest.mark.parametrize(("text", "value"), [("true", True), ("0", False), ("Yes", True)])
 def test_boolean_query_spellings(text: str, value: bool) -> None:
     assert matched(request("GET", "/items/1", query={"full": text}), "get_item")["full"] is value
+
+
+def test_a_request_without_a_body_says_so_and_what_to_send() -> None:
+    result = request("POST", "/api/add-item")  # add_item(item: Item) needs a body
+    assert isinstance(result, RouteError) and result.status == 400
+    assert result.message == "bad request for add_item: the request has no body: send 'item' as the JSON body"
