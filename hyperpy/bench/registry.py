@@ -60,6 +60,7 @@ FIGURE_MODULES: tuple[str, ...] = (
     "hyperpy.bench.figures.framework",
     "hyperpy.bench.figures.modules",
     "hyperpy.bench.figures.node",
+    "hyperpy.bench.figures.net",
 )
 
 

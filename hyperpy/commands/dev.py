@@ -4,9 +4,11 @@ Boot the local node (with kit's rpc endpoint and the HTTP server on `--port`), i
 then watch its files: on every save the API files (`api/*.wit`, `apis/*.py`, `ui/caller-utils.*`)
 are regenerated and the package is reinstalled — natively by default, which takes milliseconds and
 keeps `breakpoint()` working, or as the real component with `--component` (a full `hyperpy build`
-each time). Typing `c` + Enter builds and installs the component once on demand, `n` goes back to
-native, `r` reinstalls, `q` quits. The node's terminal output streams to the console throughout; a
-broken edit shows its error and the previous version keeps running.
+each time). Typing `c` + Enter builds and installs the component and keeps to it (every later save
+rebuilds the component), `n` goes back to native, `r` reinstalls, `q` quits; the keys are read from
+stdin whether or not it is a terminal (a pipe from an editor or script works too). The node's
+terminal output streams to the console throughout; a broken edit shows its error and the previous
+version keeps running.
 
 Generated files, build outputs and tests are ignored by the watcher, so regeneration never triggers
 itself, and editing a test does not reinstall the app.
@@ -20,7 +22,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import click
 
@@ -89,6 +91,8 @@ class DevSession:
 
     def install(self, mode: str | None = None) -> bool:
         """Regenerate and install in `mode` (default: the session's); True when the new version runs."""
+        from hyperpy.node.readiness import ProcessStartError
+
         mode = mode or self.mode
         started = time.perf_counter()
         try:
@@ -100,6 +104,9 @@ class DevSession:
             else:
                 target = self.root
             installed = self.node.install(target, mode=mode)
+        except ProcessStartError as error:  # installed, but its @init raised: the old one is gone
+            self.report(f"reloaded, but it did not start: {error}", "bold red")
+            return False
         except Exception as error:  # any failure of the user's edit: report it, keep the old version
             self.report(f"not reloaded: {_describe(error)}", "bold red")
             return False
@@ -141,13 +148,19 @@ def watch_changes(
             yield paths
 
 
-def _read_commands(session: DevSession, stop: threading.Event, lock: threading.Lock) -> None:
-    """Keyboard commands on stdin: c (component once), n (native), r (reinstall), q (quit)."""
-    for line in sys.stdin:
+def _read_commands(
+    session: DevSession, stop: threading.Event, lock: threading.Lock, commands: TextIO
+) -> None:
+    """Commands, one a line: c (component from now on), n (native), r (reinstall), q (quit).
+
+    `c` switches the session's mode: a one-off component install would be replaced by the next
+    save's native reinstall, hiding the component the developer asked to try."""
+    for line in commands:
         command = line.strip().lower()
         with lock:
             if command == "c":
-                session.install("component")
+                session.mode = "component"
+                session.install()
             elif command == "n":
                 session.mode = "native"
                 session.install()
@@ -161,15 +174,24 @@ def _read_commands(session: DevSession, stop: threading.Event, lock: threading.L
 
 
 def run_dev(
-    root: Path, node: Any, report: Callable[[str, str], None], *, mode: str, stop: threading.Event
+    root: Path,
+    node: Any,
+    report: Callable[[str, str], None],
+    *,
+    mode: str,
+    stop: threading.Event,
+    commands: TextIO | None = None,
 ) -> DevSession:
-    """Install once, then reinstall on every relevant change until `stop` is set (blocking)."""
+    """Install once, then reinstall on every relevant change until `stop` is set (blocking).
+
+    Commands are read from `commands` (default: stdin, terminal or not)."""
     session = DevSession(root, node, report, mode)
     lock = threading.Lock()
     with lock:
         session.install()
-    if sys.stdin is not None and sys.stdin.isatty():
-        threading.Thread(target=_read_commands, args=(session, stop, lock), daemon=True).start()
+    source = commands if commands is not None else sys.stdin
+    if source is not None and not source.closed:
+        threading.Thread(target=_read_commands, args=(session, stop, lock, source), daemon=True).start()
     for paths in watch_changes(root, stop, ready=lambda: report("watching for changes", "dim")):
         names = ", ".join(sorted(str(p.relative_to(root)) for p in paths))
         report(f"changed: {names}", "dim")
@@ -211,7 +233,7 @@ def dev_command(
     try:
         node.start()
         stream.info(f"node {fake_node_name} on http://localhost:{port}; watching {root}")
-        stream.info("keys: c = build+install the component once, n = native, r = reinstall, q = quit", "dim")
+        stream.info("keys (+ Enter): c = component from now on, n = native, r = reinstall, q = quit", "dim")
         run_dev(root, node, stream.info, mode="component" if component else "native", stop=stop)
         stream.info("stopping the node", "yellow")
     finally:

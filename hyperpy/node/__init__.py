@@ -24,6 +24,7 @@ if TYPE_CHECKING:
         Node,
         ProcessInfo,
     )
+    from hyperpy.node.readiness import ProcessStartError
 
 # public name -> the module that defines it
 _EXPORTS = {
@@ -36,6 +37,7 @@ _EXPORTS = {
     "InstalledPackage": "hyperpy.node.install",
     "Node": "hyperpy.node.node",
     "ProcessInfo": "hyperpy.node.node",
+    "ProcessStartError": "hyperpy.node.readiness",
 }
 
 __all__ = [
@@ -48,6 +50,7 @@ __all__ = [
     "InstalledPackage",
     "Node",
     "ProcessInfo",
+    "ProcessStartError",
 ]
 
 

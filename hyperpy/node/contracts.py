@@ -169,6 +169,18 @@ class NodeServices(Protocol):
         ...
 
 
+class RequestRefused(Exception):
+    """The kernel refused a request a runtime module sent (no such process, no capability).
+
+    Hyperdrive's kernel answers such a request with an immediate Timeout; a userspace process sees
+    it as a SendError, a runtime module that implements `request_refused(request_id, reason)` (e.g.
+    http-server for the rpc endpoint and HTTP bindings) gets it there, with the kernel's reason."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 class RuntimeModule(Protocol):
     """A host-side runtime process such as `vfs:distro:sys`. Lives on the kernel's event loop."""
 

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, Protocol, TypeVar
 
+from hyperpy.node import placement
 from hyperpy.node.contracts import KernelMessage, RuntimeModule, SendErrorDelivery
 from hyperpy.node.kernel_json import (
     INITIALIZE_PROCESS_ERROR,
@@ -195,8 +196,10 @@ class Kernel:
         runner_context: RunnerContext,
         network: NetworkLink | None = None,
         restart_delay_scale: float = 1.0,
+        cpus: frozenset[int] | None = None,
     ) -> None:
         self.name = name
+        self.cpus = cpus  # the cores its threads are kept on (node/placement.py); None: anywhere
         self.home = home
         self.terminal = terminal
         self._modules = modules
@@ -240,6 +243,7 @@ class Kernel:
         ready = threading.Event()
 
         def main() -> None:
+            placement.pin_current_thread(self.cpus)  # threads the loop starts (executors) inherit it
             asyncio.set_event_loop(loop)
             self._loop_ident = threading.get_ident()
             loop.call_soon(ready.set)
@@ -742,6 +746,10 @@ class Kernel:
         entry = self._entries.get(km.source.process)
         if entry is not None and entry.instance is not None:
             self._deliver_to_process(entry, SendErrorDelivery(km.id, error))
+        elif entry is not None and entry.module is not None:
+            refused = getattr(entry.module, "request_refused", None)
+            if refused is not None:
+                refused(km.id, reason)
 
     # ===================================================================================== network
 
@@ -985,6 +993,7 @@ class Kernel:
             make_runner=lambda: make_runner(code, context, label),
             host=host,
             our=str(address),
+            cpus=self.cpus,
             on_started=lambda now: self._soon(backoff.started, now),
             on_exit=lambda outcome: self._soon(self._process_ended, entry.id, instance, outcome),
         )
@@ -1133,6 +1142,19 @@ class Kernel:
                 )
             )
         return sorted(rows, key=lambda r: str(r.id))
+
+    def instance_controls(
+        self, process_ids: list[ProcessId] | None = None
+    ) -> list[tuple[ProcessId, ProcessControl]]:
+        """The inbox/kill/readiness handles of running userspace instances (call on the loop);
+        every process when `process_ids` is None. See hyperpy/node/readiness.py."""
+        wanted = list(self._entries) if process_ids is None else process_ids
+        found = []
+        for process_id in wanted:
+            entry = self._entries.get(process_id)
+            if entry is not None and entry.module is None and entry.instance is not None:
+                found.append((process_id, entry.instance.control))
+        return found
 
     def has_process(self, process_id: ProcessId) -> bool:
         return process_id in self._entries

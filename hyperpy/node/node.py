@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from hyperpy.node import placement
 from hyperpy.node.contracts import KernelMessage, RuntimeModule
 from hyperpy.node.install import (
     InstalledPackage,
@@ -31,6 +32,9 @@ from hyperpy.node.kernel_json import on_exit_to_json
 from hyperpy.node.modules.state import StateModule, read_state
 from hyperpy.node.net.transport import NetConfig, NetTransport
 from hyperpy.node.network import Network
+from hyperpy.node.placement import CpuSetting
+from hyperpy.node.process_thread import ProcessControl
+from hyperpy.node.readiness import DEFAULT_READY_TIMEOUT, ProcessStartError, start_problems
 from hyperpy.node.runner_factory import RunnerContext
 from hyperpy.node.runners.compile_cache_dir import default_cache_dir
 from hyperpy.node.runners.native import NativeModuleRef
@@ -147,6 +151,7 @@ class Node:
         echo_stdout: bool = False,
         cache_dir: str | Path | None = None,
         http_port: int = 0,
+        cpus: CpuSetting = None,
     ) -> None:
         if not is_publisher_safe(name):
             raise ValueError(
@@ -166,6 +171,8 @@ class Node:
         self._modules = modules
         self._http_port = http_port
         self._restart_delay_scale = restart_delay_scale
+        # Which cores the node's threads run on (None: the scheduler decides); see node/placement.py.
+        self.cpus = placement.resolve(cpus)
         # The compiled-component cache is content-addressed, so one per machine serves every node.
         self._runner_context = RunnerContext(
             Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir(), echo_stdout
@@ -231,6 +238,7 @@ class Node:
                 runner_context=self._runner_context,
                 network=transport or self.network,
                 restart_delay_scale=self._restart_delay_scale,
+                cpus=self.cpus,
             )
             if transport is not None:
                 transport.start(kernel)
@@ -245,7 +253,14 @@ class Node:
                 raise
             self._kernel = kernel
             self._transport = transport
-            return self
+        self._report_start(kernel, None, DEFAULT_READY_TIMEOUT)
+        return self
+
+    def _report_start(self, kernel: Kernel, process_ids: list[ProcessId] | None, timeout: float) -> None:
+        """Wait until the booted processes answer; print (not raise) what did not: the node runs on."""
+        controls = kernel.call(lambda: kernel.instance_controls(process_ids))
+        for problem in start_problems(controls, timeout):
+            kernel.printout(0, f"not ready: {problem}")
 
     @property
     def transport(self) -> NetTransport | None:
@@ -267,7 +282,8 @@ class Node:
                     transport.stop()
 
     def restart(self) -> None:
-        """Stop and boot again on the same home; persisted processes come back."""
+        """Stop and boot again on the same home; returns when the persisted processes are back and
+        answer (see `install`)."""
         with self._lock:
             self.stop()
             self.start()
@@ -287,13 +303,32 @@ class Node:
         mode: str = "component",
         package_id: str | PackageId | None = None,
         native_modules: Mapping[str, str | Path | NativeModuleRef] | None = None,
+        ready_timeout: float | None = DEFAULT_READY_TIMEOUT,
     ) -> InstalledPackage:
-        """Install (or reinstall) a package as the app store does; see docs/node.md."""
+        """Install (or reinstall) a package as the app store does; see docs/node.md.
+
+        Returns when every process of the package answers: a framework app has bound its HTTP paths
+        and finished `@init`, a raw process waits in `receive()` (hyperpy/node/readiness.py). Raises
+        `ProcessStartError` naming the process when one crashed (an `@init` that raised), failed to
+        load, or is not ready after `ready_timeout` seconds; `ready_timeout=None` returns at once,
+        as Hyperdrive's app store does.
+        """
         prepared = prepare_package(source, mode=mode, package_id=package_id, native_modules=native_modules)
         with self._lock:
             kernel = self.kernel
             unpack_package(prepared, self.home)
-            processes = kernel.call(lambda: apply_package(kernel, prepared, self.home))
+
+            def apply() -> tuple[list[ProcessId], list[tuple[ProcessId, ProcessControl]]]:
+                started = apply_package(kernel, prepared, self.home)
+                return started, kernel.instance_controls(started)
+
+            processes, controls = kernel.call(apply)
+        if ready_timeout is not None:
+            problems = start_problems(controls, ready_timeout)
+            if problems:
+                raise ProcessStartError(
+                    f"{prepared.package_id} was installed but did not start: " + "; ".join(problems)
+                )
         return InstalledPackage(prepared.package_id, prepared.version_hash, processes, mode)
 
     # ------------------------------------------------------------------------------------- inject
@@ -489,12 +524,15 @@ class ScriptRunError(Exception):
 
 
 class Emulator:
-    """Several nodes in one Python process, joined by one `Network`."""
+    """Several nodes in one Python process, joined by one in-memory `Network`, or with
+    `real_network=True` by real TCP/WebSocket connections on loopback (each node listens on free
+    ports and publishes itself in a PKI directory under `root`, private to this emulator)."""
 
-    def __init__(self, root: str | Path | None = None) -> None:
+    def __init__(self, root: str | Path | None = None, *, real_network: bool = False) -> None:
         self._temporary_root = root is None
         self.root = Path(tempfile.mkdtemp(prefix="hyperpy-emulator-")) if root is None else Path(root)
         self.network = Network()
+        self.real_network = real_network
         self._nodes: dict[str, Node] = {}
 
     def __enter__(self) -> Emulator:
@@ -512,7 +550,13 @@ class Emulator:
         if name in self._nodes:
             raise ValueError(f"the emulator already has a node named {name!r}")
         options.setdefault("home", self.root / name)
-        node = Node(name, network=self.network, **options)
+        if self.real_network:
+            from hyperpy.node.net.pki import DirectoryPki
+
+            options.setdefault("net", NetConfig(DirectoryPki(self.root / "pki")))
+        else:
+            options.setdefault("network", self.network)
+        node = Node(name, **options)
         node.start()
         self._nodes[name] = node
         return node
@@ -527,6 +571,11 @@ class Emulator:
 
     def set_offline(self, name: str, offline: bool = True) -> None:
         """Take a node off the network (messages to/from it fail with Offline) or bring it back."""
+        if self.real_network:
+            transport = self.node(name).transport
+            if transport is not None:
+                transport.set_offline(offline)
+            return
         self.network.set_offline(name, offline)
 
     def close(self) -> None:

@@ -36,11 +36,18 @@ from hyperpy.runtime import jsonwire
 TABLE_FORMAT_VERSION = 1
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` so that readers see the old or the new content, never a mix."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+def atomic_write(path: Path, data: bytes, *, make_parents: bool = True, mode: int | None = None) -> None:
+    """Replace `path` with `data` so that readers see the old or the new content, never a mix, and a
+    crash (kill -9, power loss after the fsyncs) leaves one of the two: temporary file in the same
+    directory, fsync, rename over `path`, fsync the directory. `make_parents=False` fails with
+    FileNotFoundError when the directory is missing (as a plain write would); `mode` sets the file's
+    permissions (the temporary file starts private, 0600)."""
+    if make_parents:
+        path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        if mode is not None:
+            os.fchmod(descriptor, mode)
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
             handle.flush()

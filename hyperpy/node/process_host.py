@@ -53,6 +53,7 @@ from hyperpy.node.wit_types import (
 )
 from hyperpy.package.names import is_hypermap_safe
 from hyperpy.runtime import jsonwire
+from hyperpy.runtime.readiness import is_ready_line
 
 # get-state / set-state / clear-state / spawn wait this long for the runtime (Hyperdrive: 5 s).
 INTERNAL_TIMEOUT_SECS = 5
@@ -118,6 +119,8 @@ class ProcessHost:
 
     def print_to_terminal(self, verbosity: int, message: str) -> None:
         self._alive()
+        if not self._control.ready and is_ready_line(message):
+            self._control.mark_ready()
         process = self._our.process
         self._port.print(verbosity, process, f"{process.package_name}:{process.publisher_node}: {message}")
 
@@ -376,6 +379,10 @@ class ProcessHost:
 
     def receive(self) -> tuple[Address, Message]:
         self._alive()
+        if not self._control.ready and not self._contexts:
+            # Waiting for messages with none of its own requests open: a raw process's main loop.
+            # (A framework app is still binding or in @init then; it prints its ready line instead.)
+            self._control.mark_ready()
         item = self._message_queue.popleft() if self._message_queue else self._ingest()
         outcome = self._to_guest(item)
         if isinstance(outcome[0], SendError):

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from hyperpy.node import placement
 from hyperpy.node.contracts import (
     KernelMessage,
     ProcessCrashed,
@@ -55,6 +56,19 @@ class ProcessControl:
         self.inbox: queue.SimpleQueue[Arrival] = queue.SimpleQueue()
         self.killed = False
         self.trapped = False
+        # Set once the instance answers (see ProcessHost.mark_ready) or its run ended (`outcome`).
+        self.settled = threading.Event()
+        self.ready = False
+        self.outcome: RunOutcome | None = None
+
+    def mark_ready(self) -> None:
+        if not self.ready:
+            self.ready = True
+            self.settled.set()
+
+    def mark_ended(self, outcome: RunOutcome) -> None:
+        self.outcome = outcome
+        self.settled.set()
 
     def deliver(self, item: KernelMessage | SendErrorDelivery) -> None:
         self.inbox.put((time.monotonic(), item))
@@ -85,6 +99,7 @@ def run_process_thread(
     make_runner: Callable[[], ProcessRunner],
     host: StandardHost,
     our: str,
+    cpus: frozenset[int] | None = None,
     on_started: Callable[[float], None],
     on_exit: Callable[[RunOutcome], None],
 ) -> threading.Thread:
@@ -97,9 +112,10 @@ def run_process_thread(
     def main() -> None:
         started = time.monotonic()
         on_started(started)
-        outcome = _run(control, make_runner, host, our)
+        outcome = _run(control, make_runner, host, our, cpus)
         outcome.started_at = started
         outcome.ended_at = time.monotonic()
+        control.mark_ended(outcome)
         on_exit(outcome)
 
     thread = threading.Thread(target=main, name=f"process {name}", daemon=True)
@@ -108,14 +124,23 @@ def run_process_thread(
 
 
 def _run(
-    control: ProcessControl, make_runner: Callable[[], ProcessRunner], host: StandardHost, our: str
+    control: ProcessControl,
+    make_runner: Callable[[], ProcessRunner],
+    host: StandardHost,
+    our: str,
+    cpus: frozenset[int] | None,
 ) -> RunOutcome:
+    # A first compile keeps every core the program may use (Cranelift compiles in parallel, and its
+    # worker threads inherit the mask of the thread that starts them); the process itself then runs
+    # where the node's threads do. This thread was started by a placed one, hence the release first.
+    placement.release_current_thread(cpus)
     try:
         runner = make_runner()
     except ProcessKilled:
         return RunOutcome("killed")
     except BaseException as exc:
         return RunOutcome("load_failed", _describe(exc))
+    placement.pin_current_thread(cpus)
     try:
         runner.run(host, our)
     except ProcessKilled:

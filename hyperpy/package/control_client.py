@@ -84,7 +84,8 @@ def post_rpc(url: str, message: RpcMessage, *, http_timeout: float | None = None
             status = response.status
             payload = response.read()
     except urllib.error.HTTPError as error:
-        raise ControlError(_status_problem(error.code, endpoint, message.process)) from None
+        detail = error.read().decode("utf-8", "replace").strip()[:500]
+        raise ControlError(_status_problem(error.code, endpoint, message.process, detail)) from None
     except (urllib.error.URLError, ConnectionError, TimeoutError, OSError) as error:
         reason = getattr(error, "reason", error)
         raise ControlError(
@@ -103,7 +104,13 @@ def post_rpc(url: str, message: RpcMessage, *, http_timeout: float | None = None
     return RpcOutcome(status, reply)
 
 
-def _status_problem(status: int, endpoint: str, process: str) -> str:
+def _status_problem(status: int, endpoint: str, process: str, reason: str = "") -> str:
+    if status == 408 and reason:
+        # the local node says why the kernel refused the message at once (Hyperdrive sends no body)
+        return (
+            f"the node refused the message to {process} at once (HTTP 408 from {endpoint}): {reason}. "
+            "A process receives rpc messages only if it is public or grants http-server:distro:sys"
+        )
     if status == 408:
         return (
             f"{process} did not respond in time (HTTP 408 from {endpoint}). If it never got the message: "

@@ -189,10 +189,13 @@ def serde_value_order(value: Any) -> Any:
     Lists and scalars are returned as they are (lists rebuilt only when something inside changed).
     """
     if isinstance(value, dict):
-        return {
-            key: serde_value_order(item)
-            for key, item in sorted(value.items(), key=lambda pair: _key_text(pair[0]))
-        }
+        try:
+            keys = sorted(value)  # all str: the usual case, compared natively
+        except TypeError:  # str mixed with int keys
+            keys = []
+        if len(keys) != len(value) or (keys and type(keys[0]) is not str):
+            keys = sorted(value, key=_key_text)  # integer keys sort as their decimal text
+        return {key: serde_value_order(value[key]) for key in keys}
     if isinstance(value, list | tuple):
         items = [serde_value_order(item) for item in value]
         if all(new is old for new, old in zip(items, value, strict=True)):

@@ -27,9 +27,12 @@ APP_ATTR = "__hyperpy_app__"
 MIGRATION_ATTR = "__hyperpy_migrate_from__"
 HTTP_METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS")
 
-# (module, qualname) → how many functions were decorated under that name. A class body that defines
-# the same method name twice silently keeps only the last one; counting decorations is how we notice.
-_decorated_names: dict[tuple[str, str], list[int]] = {}
+# A class body that defines the same method name twice silently keeps only the last one; counting
+# decorations per qualname is how we notice. The count lives in the module's own namespace (this key
+# in its globals), so it belongs to one *execution* of the module: re-importing an edited module
+# (hyperpy dev, the build, a retry after a failed import) starts from zero instead of looking like a
+# redefinition, and the count goes away with the module.
+DECORATED_KEY = "__hyperpy_decorated__"
 
 
 @dataclass
@@ -81,6 +84,7 @@ class AppSettings:
     uses: tuple[str, ...] = ()
     request_networking: bool | None = None
     debug: bool = False
+    rollback_on_error: bool = True
 
 
 def _decl(func: Any, where: str) -> HandlerDecl:
@@ -95,9 +99,11 @@ def _decl(func: Any, where: str) -> HandlerDecl:
     if decl is None:
         decl = HandlerDecl()
         setattr(func, HANDLER_ATTR, decl)
-        module = getattr(func, "__module__", "") or ""
-        qualname = getattr(func, "__qualname__", repr(func))
-        _decorated_names.setdefault((module, qualname), []).append(id(func))
+        namespace = getattr(func, "__globals__", None)
+        if isinstance(namespace, dict):
+            counts = namespace.setdefault(DECORATED_KEY, {})
+            qualname = getattr(func, "__qualname__", repr(func))
+            counts[qualname] = counts.get(qualname, 0) + 1
     return decl
 
 
@@ -105,9 +111,12 @@ def _name(func: Any) -> str:
     return str(getattr(func, "__qualname__", None) or getattr(func, "__name__", repr(func)))
 
 
-def duplicate_definitions(module: str, qualname: str) -> int:
-    """How many distinct functions were decorated as `qualname` in `module` (>1 means redefined)."""
-    return len(_decorated_names.get((module, qualname), ()))
+def duplicate_definitions(function: Any) -> int:
+    """How many distinct functions were decorated under `function`'s name in the same execution of
+    its module (>1 means the class body redefined it)."""
+    namespace = getattr(function, "__globals__", None)
+    counts = namespace.get(DECORATED_KEY, {}) if isinstance(namespace, dict) else {}
+    return int(counts.get(getattr(function, "__qualname__", ""), 0))
 
 
 def init(func: F) -> F:
@@ -268,6 +277,7 @@ def app(
     uses: Iterable[str] = (),
     request_networking: bool | None = None,
     debug: bool = False,
+    rollback_on_error: bool = True,
 ) -> Any:
     """Declare the class as the module's app. Its dataclass fields are the persisted state.
 
@@ -283,7 +293,9 @@ def app(
     * `state_version` with `@migrate(from_version=...)` functions for schema upgrades;
     * `uses`: runtime modules the app talks to that cannot be detected ("kv", "sqlite", ...);
     * `request_networking`: defaults to True when the app has `@remote` handlers;
-    * `debug`: put tracebacks in error answers (never do this in production).
+    * `debug`: put tracebacks in error answers (never do this in production);
+    * `rollback_on_error`: a handler that raises leaves the state as it was after the last handler
+      that succeeded (default True; see StateKeeper.message_done).
     """
     if isinstance(state_version, bool) or not isinstance(state_version, int) or state_version < 1:
         raise DeclarationError(f"@app: state_version must be an integer >= 1, got {state_version!r}")
@@ -301,6 +313,7 @@ def app(
         uses=tuple(uses),
         request_networking=request_networking,
         debug=debug,
+        rollback_on_error=rollback_on_error,
     )
     if settings.endpoints is not None:
         for endpoint in settings.endpoints:

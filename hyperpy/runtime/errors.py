@@ -56,7 +56,10 @@ class CallError(Exception):
 
 
 class CallTimeout(CallError):
-    """No response in time: the target is slow, not running, or refused us (missing capability)."""
+    """No response in time: the target is slow, or the kernel refused the call at once because the
+    target is not running or we may not message it. `refused` says which (the message says why)."""
+
+    refused: bool = False
 
 
 class CallOffline(CallError):
@@ -86,3 +89,12 @@ class BadResponse(CallError):
 
 class StateError(Exception):
     """The app's saved state could not be loaded or saved (the message says which and why)."""
+
+
+class InitFailed(RuntimeError):
+    """An `@init` handler (or the binding of the app's HTTP paths before it) raised.
+
+    The runtime lets it escape the process's `init`, which traps the component: the node prints the
+    traceback and applies `on_exit` (Restart with backoff by default), as Hyperdrive does when a
+    Rust hyperapp's init panics. An app whose setup failed never serves requests.
+    """

@@ -77,6 +77,17 @@ class Host:
             ProcessId(process.process_name, process.package_name, process.publisher_node),
         )
 
+    def may_message(self, address: Address) -> bool:
+        """Whether we hold the messaging capability issued by `address` (the kernel's check for a
+        non-public target; public targets need none)."""
+        try:
+            capabilities = self.standard.our_capabilities()
+        except Exception:
+            return False
+        return any(
+            cap.params == '"messaging"' and self.address_of(cap.issuer) == address for cap in capabilities
+        )
+
     def wit_address(self, address: Address) -> Any:
         cached = self._wit_addresses.get(address)
         if cached is None:

@@ -40,10 +40,12 @@ from hyperpy.runtime.errors import (
     CallTimeout,
     CodecError,
     HTTPError,
+    InitFailed,
 )
 from hyperpy.runtime.host import Host, Incoming
 from hyperpy.runtime.loop import HyperLoop
 from hyperpy.runtime.prompting import ANCHOR_MAX_DELAY, UNKNOWN, Answerable, Outstanding, Prompting
+from hyperpy.runtime.readiness import ready_line
 from hyperpy.runtime.routing import HttpRequest, RouteError, Router, parse_http_request
 from hyperpy.runtime.spec import AppSpec, HandlerSpec, json_return_hint
 from hyperpy.runtime.state import KeptAside, StateCodec, StateKeeper
@@ -65,6 +67,8 @@ KERNEL_PROCESS = well_known.KERNEL
 TIMER_ID = ProcessId.parse(well_known.TIMER)
 HTTP_SERVER_ID = ProcessId.parse(well_known.HTTP_SERVER)
 DEFAULT_CALL_TIMEOUT = 30.0
+# A Timeout that arrives this much (seconds) before the call's deadline was the kernel refusing it.
+REFUSAL_MARGIN = 0.5
 # What a handler may raise and still get an answer. Other BaseExceptions (the node killing the
 # process from inside a host call) must end the process, so they are not caught.
 HANDLER_FAILURES = (Exception, asyncio.CancelledError, SystemExit, KeyboardInterrupt)
@@ -112,9 +116,13 @@ class ProcessRuntime:
             spec.settings.save,
             host.set_state,
             lambda delay, callback: self.loop.call_later(delay, callback),
+            rollback=spec.settings.rollback_on_error,
         )
         self.instance: Any = None
         self.background: set[asyncio.Task[Any]] = set()
+        # While starting (`run` until bindings and @init finished): requests that arrived meanwhile.
+        self.held: list[tuple[Incoming, Answerable | None]] | None = None
+        self.init_failure: InitFailed | None = None
 
     def _compile(self, spec: HandlerSpec) -> CompiledHandler:
         function = getattr(self.spec.app_class, spec.name)
@@ -131,13 +139,18 @@ class ProcessRuntime:
     # --- lifecycle --------------------------------------------------------------------------------
 
     def run(self) -> None:
-        """Load the state, start the app and serve messages until the process is killed."""
+        """Load the state, start the app and serve messages until the process is killed.
+
+        Raises `InitFailed` (which traps the component, so the node applies `on_exit`) when an
+        `@init` handler raises: an app whose setup failed must not serve requests.
+        """
         instance, problems = self.keeper.load(self._read_state())
         self.instance = instance
         for problem in problems:
             self.log(
                 0, f"saved state was not fully loaded and is kept aside ({problem}); see kept_aside_state()"
             )
+        self.held = []
         self.spawn(self._startup(), name="hyperpy-startup")
         while True:
             try:
@@ -146,6 +159,8 @@ class ProcessRuntime:
                 # Raised by app code in a background task; escaping init would trap the process.
                 # Anything else (e.g. the node killing the process from a host call) ends init.
                 self.log(0, "event loop interrupted: " + _format_exception(error, True))
+            if self.init_failure is not None:
+                raise self.init_failure
 
     def _read_state(self) -> bytes | None:
         try:
@@ -155,10 +170,14 @@ class ProcessRuntime:
             return None
 
     async def _startup(self) -> None:
-        """Bind HTTP/WebSocket paths (and the UI), then run @init and start @timer handlers.
+        """Bind HTTP/WebSocket paths (and the UI), run @init, then serve what arrived meanwhile.
 
-        Like hyperapp, bindings complete before init runs; messages are served meanwhile. When the
-        bindings are done the runtime prints "<app>: ready" (verbosity 1), which tests can wait for.
+        Like hyperapp, bindings complete before init runs. Unlike hyperapp (which handles messages
+        while init is suspended at an `.await`), requests that arrive before init has finished are
+        held and then served in arrival order, so no handler ever sees a half-initialised app (a
+        table not created yet). Responses to init's own calls are not held. `@timer`/`@every`
+        handlers start after init too. When all of that is done the runtime prints the ready line
+        (`hyperpy.runtime.readiness`), which the local node waits for.
         """
         from hyperpy.runtime.system import homepage, http_server
 
@@ -168,20 +187,54 @@ class ProcessRuntime:
         ]
         if settings.ui:
             binds.append(http_server.serve_ui(settings.ui, authenticated=settings.ui_authenticated))
-        await asyncio.gather(*binds)
-        if settings.icon or settings.widget:
-            homepage.add_to_homepage(self.name, settings.icon, "/", settings.widget)
-        paths = ", ".join(endpoint.path for endpoint in self.spec.endpoints)
-        self.log(1, f"ready (bound: {paths})" if paths else "ready")
+        try:
+            await asyncio.gather(*binds)
+            if settings.icon or settings.widget:
+                homepage.add_to_homepage(self.name, settings.icon, "/", settings.widget)
+            for handler in self.handlers.values():
+                if "init" in handler.spec.kinds:
+                    await self._run_init(handler)
+        except HANDLER_FAILURES as error:
+            self._fail_startup(error)
+            return
+        self.host.print(1, ready_line(self.name, [endpoint.path for endpoint in self.spec.endpoints]))
         for handler in self.handlers.values():
             if "timer" in handler.spec.kinds:
                 self.spawn(self._timer_loop(handler), name=f"timer {handler.spec.name}")
-        for handler in self.handlers.values():
-            if "init" in handler.spec.kinds:
-                context = RequestContext(self, self.host.wit_address(self.our), handler.spec.name, "init")
-                task = self._start(handler, context, {})
-                if task is not None:
-                    await asyncio.wait([task])
+        held, self.held = self.held, None
+        for message, answer_to in held or ():
+            self._serve_request(message, answer_to)
+
+    async def _run_init(self, handler: CompiledHandler) -> None:
+        """Run one @init handler with its request context; its exception propagates."""
+        context = RequestContext(self, self.host.wit_address(self.our), handler.spec.name, "init")
+        token = current_request.set(context)
+        try:
+            result = handler.function(self.instance)
+            if getattr(result, "__await__", None) is not None:
+                await result
+        except HANDLER_FAILURES as error:
+            raise InitFailed(f"{self.name}: @init handler '{handler.spec.name}' failed") from error
+        finally:
+            current_request.reset(token)
+        try:
+            self.keeper.message_done()
+        except Exception as failure:
+            self.log(0, "saving state failed: " + _format_exception(failure, True))
+
+    def _fail_startup(self, error: BaseException) -> None:
+        """Stop the loop and make `run` raise: the process ends and the node applies on_exit."""
+        if not isinstance(error, InitFailed):
+            wrapped = InitFailed(f"{self.name}: binding its HTTP paths failed")
+            wrapped.__cause__ = error
+            error = wrapped
+        self.log(
+            0,
+            f"{error} - the process stops without serving (its on_exit applies):\n"
+            + _format_exception(error.__cause__ or error, True),
+        )
+        self.init_failure = error  # type: ignore[assignment]
+        self.loop.stop()
 
     async def _timer_loop(self, handler: CompiledHandler) -> None:
         seconds = handler.spec.timer_seconds or 1.0
@@ -334,14 +387,7 @@ class ProcessRuntime:
                     )
                 )
             else:
-                future.set_exception(
-                    CallTimeout(
-                        f"no response from {target} to {outstanding.label} in time (is it running, "
-                        "and may we message it?)",
-                        target=target,
-                        handler=outstanding.label,
-                    )
-                )
+                future.set_exception(self._timeout_error(outstanding, message, target))
             return
         future.set_result(
             Reply(
@@ -352,6 +398,37 @@ class ProcessRuntime:
             )
         )
 
+    def _timeout_error(self, outstanding: Outstanding, message: Incoming, target: str) -> CallTimeout:
+        """CallTimeout saying whether the call timed out or the kernel refused it at once.
+
+        Hyperdrive's kernel answers a request to a process that is not running, or that we may not
+        message, with an immediate Timeout (runtime-contract.md §1.7): the same error as a slow
+        target, only early. Waiting out the deadline would hide the cause, so an early Timeout is
+        reported as a refusal, and our own capabilities tell which refusal it can be.
+        """
+        label = outstanding.label
+        if self.loop.time() >= outstanding.deadline - REFUSAL_MARGIN:
+            error = CallTimeout(
+                f"no response from {target} to {label} in time (the target is slow or busy)",
+                target=target,
+                handler=label,
+            )
+            return error
+        address = self.host.address_of(message.source)
+        if self.host.may_message(address):
+            why = f"{address.process} is not running on {address.node} (not installed, exited or restarting)"
+        else:
+            why = (
+                f"{address.process} is not running on {address.node}, or it is not public and this "
+                f'process lacks the capability to message it (add "{address.process}" to '
+                "request_capabilities)"
+            )
+        error = CallTimeout(
+            f"the kernel refused the call {label} at once: {why}", target=target, handler=label
+        )
+        error.refused = True
+        return error
+
     def _on_request(self, message: Incoming) -> None:
         answer_to: Answerable | None = None
         if message.expects_response is not None:
@@ -361,13 +438,21 @@ class ProcessRuntime:
             # A forwarded request may carry an rsvp, which makes it prompting in the kernel; we cannot
             # see rsvp, so stop trusting our model until a response tells us again.
             self._set_prompting(UNKNOWN)
+        if message.source_process == KERNEL_PROCESS:
+            return  # e.g. the stray "run" a re-spawn delivers (runtime-contract.md §1.4 spawn quirk)
+        if self.held is not None:
+            # Still starting: keep it (and its blob, which the next message would replace) for later.
+            self.host.blob_of(message)
+            self.held.append((message, answer_to))
+            return
+        self._serve_request(message, answer_to)
+
+    def _serve_request(self, message: Incoming, answer_to: Answerable | None) -> None:
         from_http_server = (
             message.source_process == HTTP_SERVER_PROCESS and message.source_node == self.our.node
         )
         if from_http_server and self._on_http_server(message, answer_to):
             return
-        if message.source_process == KERNEL_PROCESS:
-            return  # e.g. the stray "run" a re-spawn delivers (runtime-contract.md §1.4 spawn quirk)
         local = message.source_node == self.our.node
         self._on_rpc(message, answer_to, local)
 
@@ -594,7 +679,7 @@ class ProcessRuntime:
         Saving first means an answer the caller has seen is never lost by a crash right after it.
         """
         try:
-            self.keeper.message_done()
+            self.keeper.message_done(failed=error is not None)
         except Exception as failure:
             self.log(0, "saving state failed: " + _format_exception(failure, True))
         try:
@@ -705,10 +790,18 @@ class ProcessRuntime:
         future: asyncio.Future[Reply] = self.loop.create_future()
         context = current_request.get()
         owner = context.answer_to if context is not None else None
-        self._track(
-            key, Outstanding("call", self.prompting, owner, future=future, label=label or str(target))
-        )
         seconds = max(1, math.ceil(timeout))
+        self._track(
+            key,
+            Outstanding(
+                "call",
+                self.prompting,
+                owner,
+                future=future,
+                label=label or str(target),
+                deadline=self.loop.time() + seconds,
+            ),
+        )
         self.host.send_request(
             target, body, expects_response=seconds, context=key, blob=blob, mime=mime, metadata=metadata
         )

@@ -59,6 +59,7 @@ class Outstanding:
     future: asyncio.Future[Reply] | None = None
     handle: asyncio.TimerHandle | None = None
     label: str = ""
+    deadline: float = 0.0  # loop time at which the kernel's timeout for a call would fire
 
     def live_for(self, request: Answerable) -> bool:
         if self.kind == "anchor":

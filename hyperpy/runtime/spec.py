@@ -235,8 +235,7 @@ def _decorated(cls: type) -> list[tuple[str, Any, HandlerDecl]]:
             elif name in seen:
                 del seen[name]  # a subclass replaced the handler with a plain attribute
     for name, function, _ in seen.values():
-        module = getattr(function, "__module__", "")
-        if duplicate_definitions(module, function.__qualname__) > 1:
+        if duplicate_definitions(function) > 1:
             raise DeclarationError(
                 f"app {cls.__qualname__}: handler '{name}' is defined more than once in the class body; "
                 "Python keeps only the last definition, so rename one of them"

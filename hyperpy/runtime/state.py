@@ -175,6 +175,15 @@ class StateCodec:
     def fresh(self) -> Any:
         return self.cls()
 
+    def restore_into(self, instance: Any, raw: bytes) -> None:
+        """Set `instance`'s state fields back to `raw` (bytes this codec encoded in this run).
+
+        Assigns in place, so handlers holding `self` see the restored values; transient fields
+        are not state and keep theirs."""
+        fields = jsonwire.loads(raw)["fields"]
+        for f in self.fields:
+            setattr(instance, f.name, f.codec.decode(fields[f.name], f"state.{f.name}"))
+
     def load(self, raw: bytes | None) -> tuple[Any, list[str]]:
         """Return (instance, problems). Never raises for bad stored data; problems say what was lost."""
         if raw is None:
@@ -259,11 +268,15 @@ class StateKeeper:
         policy: SavePolicy,
         write: Callable[[bytes], None],
         schedule: Callable[[float, Callable[[], None]], Any],
+        rollback: bool = True,
     ) -> None:
         self.codec = codec
         self.policy = policy
         self._write = write
         self._schedule = schedule
+        self.rollback = rollback
+        # The state after the last handler that finished without raising (see `message_done`).
+        self._committed: bytes | None = None
         self._last_saved: bytes | None = None
         self._messages = 0
         self._flush_pending = False
@@ -274,11 +287,15 @@ class StateKeeper:
         instance, problems = self.codec.load(raw)
         self.instance = instance
         self._last_saved = raw if not problems else None
+        if self.rollback:
+            self._committed = self.codec.encode(instance)
         return instance, problems
 
     def save(self) -> bool:
         """Write the state now if it differs from what is stored; return whether it wrote."""
-        data = self.codec.encode(self.instance)
+        return self._save_if_changed(self.codec.encode(self.instance))
+
+    def _save_if_changed(self, data: bytes) -> bool:
         if data == self._last_saved:
             return False
         self._store(data)
@@ -289,23 +306,38 @@ class StateKeeper:
         self._last_saved = data
         self.saves += 1
 
-    def message_done(self) -> None:
-        """A handler finished: save if the policy says so."""
-        policy = self.policy
-        if isinstance(policy, Never):
+    def message_done(self, failed: bool = False) -> None:
+        """A handler finished: save if the policy says so; if it raised, roll the state back first.
+
+        Rolling back mirrors Rust hyperapp, where a panicking handler restarts the process from its
+        last save, but loses nothing else: the state returns to what it was after the last handler
+        that finished without raising (for a sync handler: exactly before it), and the failed
+        handler's changes are never saved. Async handlers suspended at the same time lose their
+        unfinished changes too. `@app(rollback_on_error=False)` keeps partial changes instead (and
+        saves one state encoding per message for policies other than OnDiff/EveryMessage).
+        """
+        if failed and self.rollback and self._committed is not None:
+            self.codec.restore_into(self.instance, self._committed)
             return
+        policy = self.policy
+        data: bytes | None = None
         if isinstance(policy, EveryMessage):
-            self._store(self.codec.encode(self.instance))
+            data = self.codec.encode(self.instance)
+            self._store(data)
         elif isinstance(policy, EveryNMessage):
             self._messages += 1
             if self._messages >= policy.n:
                 self._messages = 0
-                self._store(self.codec.encode(self.instance))
+                data = self.codec.encode(self.instance)
+                self._store(data)
         elif isinstance(policy, OnDiff):
-            self.save()
+            data = self.codec.encode(self.instance)
+            self._save_if_changed(data)
         elif isinstance(policy, EveryNSeconds) and not self._flush_pending:
             self._flush_pending = True
             self._schedule(policy.n, self._flush)
+        if self.rollback:
+            self._committed = data if data is not None else self.codec.encode(self.instance)
 
     def _flush(self) -> None:
         self._flush_pending = False

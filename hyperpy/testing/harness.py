@@ -17,6 +17,7 @@ from hyperpy.node import InjectResponse, InjectTimeout, InstalledPackage, Node, 
 from hyperpy.node.control.compiled import precompile_package
 from hyperpy.node.control.surface import ControlSurface
 from hyperpy.node.terminal import Printout
+from hyperpy.testing.http import NodeHttp
 
 Mode = Literal["component", "native"]
 MODES: tuple[Mode, ...] = ("component", "native")
@@ -72,6 +73,13 @@ class HyperpyNode:
         self.mode: Mode = mode
         self._surface = surface
         self._builds = builds
+        self._boot_mark = 0  # terminal position at the last restart: wait_for_output looks after it
+        self.http = NodeHttp(lambda: self._surface.url, self._login_cookie)
+        """HTTP client on the node's base URL, logged in (`http.get("/<process>/api/items")`)."""
+
+    def _login_cookie(self) -> tuple[str, str] | None:
+        server = self._surface.http_server
+        return server.auth_cookie() if server is not None else None
 
     @property
     def name(self) -> str:
@@ -157,8 +165,12 @@ class HyperpyNode:
         return self.node.terminal.mark()
 
     def wait_for_output(self, match: str, *, timeout: float = 5.0, since: int | None = None) -> Printout:
-        """Wait for a printout containing `match` (raises TimeoutError quoting the recent output)."""
-        return self.node.terminal.wait_for(match, timeout=timeout, since=since)
+        """Wait for a printout containing `match` (raises TimeoutError quoting the recent output).
+
+        Looks at printouts after `since` (a `mark()`); by default after the last `restart()`, so a
+        line the previous boot printed does not count. `since=0` searches the whole history."""
+        start = self._boot_mark if since is None else since
+        return self.node.terminal.wait_for(match, timeout=timeout, since=start)
 
     def processes(self) -> list[ProcessInfo]:
         return self.node.processes()
@@ -173,7 +185,10 @@ class HyperpyNode:
         return self.node.get_state(process_id)
 
     def restart(self) -> None:
-        """Stop and boot the node on the same home: persisted processes and state come back."""
+        """Stop and boot the node on the same home: persisted processes and state come back.
+
+        Returns when they answer (see `Node.restart`); `wait_for_output` then sees only new output."""
+        self._boot_mark = self.mark()
         self.node.restart()
 
     def tail(self, lines: int = OUTPUT_TAIL_LINES) -> str:

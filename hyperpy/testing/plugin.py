@@ -7,7 +7,9 @@ Fixtures (see docs/testing.md):
 
 * `hyperpy_node` — a fresh started node `fake.dev` in a temporary home, as a `HyperpyNode`;
 * `hyperpy_nodes` — a factory for several nodes sharing one network (`hyperpy_nodes("a.dev", "b.dev")`),
-  with `hyperpy_nodes.set_offline(name)`;
+  with `hyperpy_nodes.set_offline(name)`; in-memory by default, over real TCP/WebSocket connections on
+  loopback (Noise handshake, the PKI, Hyperdrive's wire) when the test is marked
+  `@pytest.mark.hyperpy_network("real")` or the ini option `hyperpy_network = real`;
 * `hyperpy_mode` — `"component"` or `"native"`: the mode installs use. A test runs once per mode when
   it is marked `@pytest.mark.hyperpy_modes("component", "native")`, or for every test when the ini
   option `hyperpy_modes` lists several modes; `--hyperpy-mode native` restricts a run to one mode;
@@ -29,6 +31,8 @@ if TYPE_CHECKING:
     from hyperpy.testing.harness import HyperpyNode, Mode, PackageBuilds
 
 MODE_MARKER = "hyperpy_modes"
+NETWORK_MARKER = "hyperpy_network"
+NETWORKS = ("memory", "real")
 ALL_MODES = ("component", "native")
 DEFAULT_NODE = "fake.dev"
 NODES_KEY = pytest.StashKey[list["HyperpyNode"]]()
@@ -50,6 +54,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "unless a test is marked hyperpy_modes)",
     )
     parser.addini(
+        "hyperpy_network",
+        default="memory",
+        help="how hyperpy_nodes joins its nodes: 'memory' (one in-process network) or 'real' (TCP and "
+        "WebSocket connections on loopback, as separate `hyperpy run` processes use)",
+    )
+    parser.addini(
         "hyperpy_restart_delay_scale",
         default="0.01",
         help="multiplier of Hyperdrive's Restart backoff on test nodes (1.0 = real timing)",
@@ -61,6 +71,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         f"{MODE_MARKER}(*modes): run a test once per process mode ('component', 'native').",
+    )
+    config.addinivalue_line(
+        "markers",
+        f"{NETWORK_MARKER}(kind): 'real' joins hyperpy_nodes over loopback sockets, 'memory' in-process.",
     )
 
 
@@ -172,10 +186,15 @@ class NodeFactory:
 def hyperpy_nodes(
     request: pytest.FixtureRequest, tmp_path: Path, hyperpy_mode: Mode, hyperpy_builds: PackageBuilds
 ) -> Iterator[NodeFactory]:
-    """Several nodes on one emulated network: `a, b = hyperpy_nodes("fake.dev", "fake2.dev")`."""
+    """Several nodes on one network: `a, b = hyperpy_nodes("fake.dev", "fake2.dev")` (in-memory, or
+    real loopback connections with `@pytest.mark.hyperpy_network("real")`)."""
     from hyperpy.node import Emulator
 
-    emulator = Emulator(root=tmp_path / "nodes")
+    marker = request.node.get_closest_marker(NETWORK_MARKER)
+    network = marker.args[0] if marker and marker.args else request.config.getini("hyperpy_network")
+    if network not in NETWORKS:
+        raise pytest.UsageError(f"hyperpy_network: unknown network {network!r}; use 'memory' or 'real'")
+    emulator = Emulator(root=tmp_path / "nodes", real_network=network == "real")
     try:
         yield NodeFactory(request, emulator, hyperpy_mode, hyperpy_builds)
     finally:

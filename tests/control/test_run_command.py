@@ -102,6 +102,11 @@ def test_run_serves_inject_rest_and_stops_on_ctrl_c(running_echo: RunningNode) -
     with pytest.raises(urllib.error.HTTPError) as gone:
         NO_PROXY.open(running_echo.url(f"/hyperpy/api/process?id={ECHO}"))
     assert gone.value.code == 404
+    # the kernel refuses a message to a process that is not there at once, and says so
+    refused = CliRunner().invoke(main, ["inject", ECHO, "{}", "--port", str(running_echo.port)])
+    assert refused.exit_code != 0
+    assert f"refused the message to {ECHO} at once (HTTP 408" in refused.output
+    assert f"no process {ECHO} on fake.dev" in refused.output
 
     assert running_echo.stop() == 0
     running_echo.wait_for("stopping the node", timeout=5)

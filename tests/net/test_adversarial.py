@@ -7,19 +7,20 @@ project's own Noise handshake and framing, with the wrong key, name or frames)."
 from __future__ import annotations
 
 import asyncio
+import socket
 import struct
 from collections.abc import Awaitable, Callable
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from hyperpy.node import Node
+from hyperpy.node import InjectOffline, Node
 from hyperpy.node.contracts import KernelMessage
 from hyperpy.node.net.connection import OurKeys, TcpPipe, initiate
 from hyperpy.node.net.keys import public_key_hex
 from hyperpy.node.net.pki import DirectoryPki, Identity
 from hyperpy.node.net.wire import encode_kernel_message
-from hyperpy.node.wit_types import Address, Message_Request, Request
+from hyperpy.node.wit_types import Address, Capability, Message_Request, Request
 
 from .conftest import NodeMaker, hello
 
@@ -71,7 +72,7 @@ def message_from(source: str, target: Node, body: bytes = b"spoof") -> bytes:
 @pytest.fixture
 def victim(make_node: NodeMaker) -> tuple[Node, Node]:
     """b.dev under attack, and a.dev, its honest peer."""
-    return make_node("a.dev"), make_node("b.dev", handshake_timeout=1.0)
+    return make_node("a.dev"), make_node("b.dev", handshake_timeout=1.0, stall_timeout=1.0)
 
 
 def assert_still_serving(honest: Node, victim: Node, refusal: str) -> None:
@@ -214,3 +215,67 @@ def test_undecodable_message_inside_a_valid_frame(victim: tuple[Node, Node], pki
 
     run_attack(node, attack)
     assert_still_serving(honest, node, "undecodable KernelMessage from mallory.dev")
+
+
+def test_a_forged_capability_of_ours_is_dropped(victim: tuple[Node, Node], pki: DirectoryPki) -> None:
+    """Capabilities travel with Ed25519 signatures; one that claims to be issued by the victim but
+    is not signed by the victim's key never reaches the target (Hyperdrive prunes it the same way)."""
+    honest, node = victim
+    mallory = register_mallory(pki)
+    target = pki.lookup(node.name)
+    assert target is not None
+    forged = Capability(Address.parse(f"{node.name}@kernel:distro:sys"), '"network"')
+    message = KernelMessage(
+        id=2,
+        source=Address.parse("mallory.dev@chat:chat:template.os"),
+        target=Address.parse(f"{node.name}@net:distro:sys"),
+        rsvp=None,
+        message=Message_Request(Request(False, None, b"with a cap", None, [forged])),
+        lazy_load_blob=None,
+    )
+
+    async def attack(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        pipe = TcpPipe(reader, writer)
+        noise, _ = await initiate(pipe, mallory, target)
+        await pipe.send_message(noise, encode_kernel_message(message, [b"\x00" * 64]))
+        await asyncio.sleep(0.5)
+
+    run_attack(node, attack)
+    assert_still_serving(honest, node, "dropped a capability")
+    node.terminal.wait_for("mallory.dev: with a cap", timeout=5)  # the message itself is delivered
+
+
+def test_a_peer_that_never_answers_the_handshake_is_offline(make_node: NodeMaker, pki: DirectoryPki) -> None:
+    """Hyperdrive's connect timeout: a listed peer that accepts but never handshakes is Offline once
+    the timeout passes, and the messages queued for it come back instead of hanging."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()
+    try:
+        key = Ed25519PrivateKey.generate()
+        pki.publish(
+            Identity("silent.dev", public_key_hex(key), "127.0.0.1", {"tcp": silent.getsockname()[1]})
+        )
+        sender = make_node("a.dev", handshake_timeout=0.5)
+        with pytest.raises(InjectOffline, match=r"silent\.dev is offline: silent\.dev did not answer"):
+            hello(sender, "silent.dev")
+        sender.terminal.wait_for("could not connect to silent.dev over tcp: timed out", timeout=5)
+    finally:
+        silent.close()
+
+
+def test_slow_peer_that_stalls_in_the_middle_of_a_frame(victim: tuple[Node, Node], pki: DirectoryPki) -> None:
+    honest, node = victim
+    mallory = register_mallory(pki)
+    target = pki.lookup(node.name)
+    assert target is not None
+
+    async def attack(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        pipe = TcpPipe(reader, writer)
+        await initiate(pipe, mallory, target)
+        writer.write(struct.pack(">I", 1000) + struct.pack(">H", 1016))  # a frame begins, then nothing
+        await writer.drain()
+        await until_closed(reader)
+
+    run_attack(node, attack)
+    assert_still_serving(honest, node, "ProtocolError: peer stalled for 1 s in the middle of a frame")

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from hyperpy.node import InjectTimeout, Node
+from hyperpy.node import InjectTimeout, Node, ProcessStartError
 from hyperpy.node.kernel_json import on_exit_from_json
 from hyperpy.node.well_known import KERNEL_PROCESS_ID
 from hyperpy.node.wit_types import ProcessId
@@ -156,7 +156,8 @@ def test_a_process_whose_code_cannot_load_is_left_a_zombie(node: Node, packages:
     else:
         options["native_modules"] = {"broken.wasm": str(PROCESSES / "broken_import.py")}
     mark = node.terminal.mark()
-    node.install(pkg, **options)
+    with pytest.raises(ProcessStartError, match=r"broken:probes:test\.os failed to load"):
+        node.install(pkg, **options)  # install says so instead of returning as if it had started
     node.terminal.wait_for(
         "kernel: process broken:probes:test.os failed to instantiate", since=mark, timeout=60
     )

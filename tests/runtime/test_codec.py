@@ -160,3 +160,18 @@ def test_untyped_values_are_encoded_by_their_runtime_type() -> None:
     assert encode_untyped(value) == [{"x": 1.0, "y": 0.0}, "Red", [1], {"Ok": 3}, "a.os@p:k:s", {"k": [1, 2]}]
     with pytest.raises(CodecError, match="JSON-encodable"):
         encode_untyped(object())
+
+
+def test_any_and_dict_values_are_written_in_serde_json_value_key_order() -> None:
+    """serde_json's Value (no preserve_order in a hyperapp's dependency tree) sorts object keys; so
+    does a BTreeMap<String, _>. Integer keys are compared as their decimal text ("10" < "2")."""
+    from hyperpy.runtime import jsonwire
+
+    value = {"b": 1, "a": [{"d": 1.0, "c": None}], "\u00e9": {2: "x", 10: "y"}}
+    encoded = codec_for(Any).encode(value, "v")
+    assert jsonwire.dumps(encoded) == '{"a":[{"c":null,"d":1.0}],"b":1,"\u00e9":{"10":"y","2":"x"}}'.encode()
+    assert value == {"b": 1, "a": [{"d": 1.0, "c": None}], "\u00e9": {2: "x", 10: "y"}}  # not modified
+    numbers = codec_for(dict[int, str]).encode({10: "x", 2: "y", -1: "z"}, "v")
+    assert list(numbers) == ["-1", "10", "2"]
+    words = codec_for(dict[str, int]).encode({"pear": 1, "Zed": 2, "apple": 3}, "v")
+    assert list(words) == ["Zed", "apple", "pear"]

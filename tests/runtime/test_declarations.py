@@ -364,3 +364,26 @@ def test_a_valid_app_is_described_for_tools() -> None:
     assert spec.request_networking is True
     assert [e.path for e in spec.endpoints] == ["/items/:index", "/api", "/api/add", "/ws"]
     assert spec.state_fields == (("items", list[Item] | None),)
+
+
+def test_reimporting_a_fixed_module_under_the_same_name_is_not_a_redefinition() -> None:
+    """`hyperpy dev` and the build re-execute an edited module under its own name: the functions of
+    the earlier execution (here one whose declaration failed) must not count as duplicates."""
+    import sys
+    import types
+
+    broken = "from hyperpy import app, local\n@app(name='x')\nclass X:\n    @local\n    def start(self) -> int:\n        return 1\n    @local\n    def go(self, a) -> int:\n        return 1\n"  # noqa: E501
+    fixed = broken.replace("def go(self, a)", "def go(self, a: int)")
+
+    def execute(source: str) -> type:
+        module = types.ModuleType("reimported_user_module")
+        sys.modules[module.__name__] = module
+        try:
+            exec(compile(source, "reimported_user_module.py", "exec"), module.__dict__)
+        finally:
+            del sys.modules[module.__name__]
+        return module.X  # type: ignore[no-any-return]
+
+    with pytest.raises(DeclarationError, match="parameter 'a' has no type hint"):
+        app_spec(execute(broken))
+    assert [h.name for h in app_spec(execute(fixed)).handlers] == ["start", "go"]

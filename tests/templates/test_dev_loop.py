@@ -3,6 +3,7 @@ keeps running; generated files and tests never trigger a rebuild."""
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 from pathlib import Path
@@ -51,10 +52,15 @@ def test_edits_are_reinstalled_and_broken_edits_keep_the_old_version(tmp_path: P
             if message.startswith(prefix):
                 return message
 
+    read_end, write_end = os.pipe()  # keys through a pipe: no terminal needed
+    commands = os.fdopen(read_end, "r")
+    keys = os.fdopen(write_end, "w", buffering=1)
     node, _surface = node_with_control_surface("fake.dev", home=tmp_path / "home", port=0)
     with node:
         loop = threading.Thread(
-            target=run_dev, args=(project, node, report), kwargs={"mode": "native", "stop": stop}
+            target=run_dev,
+            args=(project, node, report),
+            kwargs={"mode": "native", "stop": stop, "commands": commands},
         )
         loop.start()
         try:
@@ -71,10 +77,22 @@ def test_edits_are_reinstalled_and_broken_edits_keep_the_old_version(tmp_path: P
             expect("reloaded devdemo:template.os")
             assert increment(1) == 11  # state kept, new code running
 
-            module.write_text(module.read_text().replace("def increment(", "def increment(:"))
+            working = module.read_text()
+            module.write_text(working.replace("def increment(", "def increment(:"))
             assert "devdemo.py" in expect("not reloaded")
             assert increment(1) == 21  # the previous version still answers
+
+            # a declaration error raised while the module is imported (after get_count was declared)
+            module.write_text(working.replace("    @http\n    @local", '    @http(path="api/x")\n    @local'))
+            assert "must be a string starting with '/'" in expect("not reloaded")
+            module.write_text(working)  # fixed: reloads (no stale "defined more than once")
+            assert "(native)" in expect("reloaded devdemo:template.os")
+            assert increment(1) == 31
+
+            keys.write("r\n")
+            assert "(native)" in expect("reloaded devdemo:template.os")
         finally:
             stop.set()
+            keys.close()
             loop.join(timeout=30)
     assert not loop.is_alive()

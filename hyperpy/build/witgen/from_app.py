@@ -568,7 +568,6 @@ def load_process_module(root: Path, module_name: str) -> types.ModuleType:
         installed = file.startswith((sys.prefix, sys.base_prefix))
         if (name == module_name or name.startswith(module_name + ".")) and not installed:
             del sys.modules[name]
-            _forget_decorations(name)
     sys.path.insert(0, root_text)
     try:
         importlib.invalidate_caches()
@@ -583,25 +582,6 @@ def load_process_module(root: Path, module_name: str) -> types.ModuleType:
     finally:
         with contextlib.suppress(ValueError):
             sys.path.remove(root_text)
-
-
-def _forget_decorations(module_name: str) -> None:
-    """Drop the framework's record of handlers decorated in `module_name` before re-importing it.
-
-    The framework counts decorated functions per (module, qualname) to catch a handler defined twice
-    in one class body; a fresh import of an edited module would otherwise look like a redefinition.
-    Uses `decorators.forget_module` when the framework provides it, else its registry directly.
-    """
-    from hyperpy.runtime import decorators
-
-    forget = getattr(decorators, "forget_module", None)
-    if callable(forget):
-        forget(module_name)
-        return
-    registry = getattr(decorators, "_decorated_names", None)
-    if isinstance(registry, dict):
-        for key in [key for key in registry if isinstance(key, tuple) and key[0] == module_name]:
-            del registry[key]
 
 
 def defines_wit_world(path: Path) -> bool:

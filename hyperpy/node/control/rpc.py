@@ -29,7 +29,7 @@ from typing import Protocol
 from aiohttp import web
 from pydantic import ValidationError
 
-from hyperpy.node.contracts import KernelMessage, NodeServices
+from hyperpy.node.contracts import KernelMessage, NodeServices, RequestRefused
 from hyperpy.node.control.guard import control_request_problem
 from hyperpy.node.modules.http_request_info import request_timeout
 from hyperpy.node.well_known import HTTP_SERVER_PROCESS_ID
@@ -149,6 +149,10 @@ class RpcEndpoint:
             response = await asyncio.wait_for(waiting, timeout)
         except TimeoutError:
             return web.Response(status=408)
+        except RequestRefused as refused:
+            # Same status as Hyperdrive (408, after its timeout); at once, with the kernel's reason
+            # as the body, which kit ignores and `hyperpy inject` prints.
+            return web.Response(status=408, text=f"{refused.reason}\n")
         finally:
             self._pending.forget(message.id)
         return web.Response(status=200, body=rpc_reply_body(response), headers={"Content-Type": "text/html"})

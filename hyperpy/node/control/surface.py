@@ -62,8 +62,16 @@ class ControlSurface:
         return node
 
     async def install(self, package_id: PackageId, zip_bytes: bytes) -> None:
-        """The app store's install: `Node.install` in a worker thread (it waits for the kernel)."""
-        await asyncio.to_thread(self._node().install, zip_bytes, package_id=str(package_id))
+        """The app store's install: `Node.install` in a worker thread (it waits for the kernel, and
+        until the processes answer). A process that crashes while starting does not fail the install,
+        as on Hyperdrive, whose app store reports success once RunProcess is sent; the terminal
+        shows the crash."""
+        from hyperpy.node.readiness import ProcessStartError
+
+        try:
+            await asyncio.to_thread(self._node().install, zip_bytes, package_id=str(package_id))
+        except ProcessStartError:
+            return
 
     async def kill(self, process_id: ProcessId) -> bool:
         return await asyncio.to_thread(self._node().kill, process_id)

@@ -36,7 +36,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from hyperpy.node.contracts import KernelMessage
+from hyperpy.node.contracts import KernelMessage, RequestRefused
 from hyperpy.node.modules.base import ModuleBase, module_id, request_of, wants_reply
 from hyperpy.node.modules.http_auth import (
     cookie_name,
@@ -157,6 +157,12 @@ class HttpServerModule(ModuleBase):
         future: asyncio.Future[KernelMessage] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = future
         return future
+
+    def request_refused(self, request_id: int, reason: str) -> None:
+        """The kernel refused a request we sent (see contracts.RequestRefused): fail its waiter now."""
+        future = self._pending.pop(request_id, None)
+        if future is not None and not future.done():
+            future.set_exception(RequestRefused(reason))
 
     def forget(self, request_id: int) -> None:
         future = self._pending.pop(request_id, None)
@@ -468,6 +474,10 @@ class HttpServerModule(ModuleBase):
                 f"http-server: {app} did not answer {request.method} {path} in {timeout:g} s; replied 408",
             )
             return web.Response(status=408, content_type="application/octet-stream")
+        except RequestRefused as refused:
+            # Hyperdrive answers 408 once its timeout passes; the kernel's reason is known now.
+            self.log(1, f"http-server: {request.method} {path}: {refused.reason}; replied 408")
+            return web.Response(status=408, text=f"{refused.reason}\n")
         finally:
             self.forget(request_id)
         return self._http_answer(reply, app, request.method, path)

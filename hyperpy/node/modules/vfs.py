@@ -28,6 +28,7 @@ import io
 import os
 import posixpath
 import shutil
+import stat
 import zipfile
 from collections import OrderedDict
 from collections.abc import Callable
@@ -50,11 +51,13 @@ from hyperpy.node.modules.wire import (
     require_object,
     validate,
 )
+from hyperpy.node.persistence import atomic_write
 from hyperpy.node.well_known import drive_cap_params
 from hyperpy.node.wit_types import Capability, LazyLoadBlob, ProcessId
 
 KERNEL = module_id("kernel")
 OPEN_FILE_LIMIT = 128
+NEW_FILE_MODE = 0o644  # what a plain create gives under the usual umask 022
 READ_MIME = "application/octet-stream"
 
 
@@ -475,7 +478,19 @@ def _close_file(vfs: VfsModule, call: _Call) -> None:
 
 
 def _write(vfs: VfsModule, call: _Call) -> None:
-    call.path.write_bytes(_need_blob(call.blob))
+    """Replace the file's content atomically (Hyperdrive's `fs::write` truncates then writes, so a
+    crash in between leaves an empty file; here the old or the new content survives). A handle the
+    process opened on the old file is dropped, so later handle actions see the new content (from
+    offset 0)."""
+    data = _need_blob(call.blob)
+    if call.path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "Is a directory", str(call.path))
+    try:
+        mode = stat.S_IMODE(call.path.stat().st_mode)
+    except FileNotFoundError:
+        mode = NEW_FILE_MODE
+    vfs.files.forget(call.path)
+    atomic_write(call.path, data, make_parents=False, mode=mode)
 
 
 def _write_all(vfs: VfsModule, call: _Call) -> None:

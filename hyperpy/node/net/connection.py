@@ -28,6 +28,7 @@ import contextlib
 import socket
 import struct
 from abc import ABC, abstractmethod
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,6 +64,8 @@ class Pipe(ABC):
     """A stream to one peer that moves raw messages and encrypted KernelMessage frames."""
 
     kind = ""
+    stall_timeout = STALL_TIMEOUT
+    """Seconds a started message may stop arriving before the connection is dropped."""
 
     def __init__(self, description: str) -> None:
         self.description = description
@@ -96,6 +99,15 @@ class Pipe(ABC):
     async def keepalive(self) -> None:
         """Hyperdrive pings WebSocket peers every 30 s; TCP relies on the socket's keep-alive."""
         return None
+
+    async def _stalling(self, read: Coroutine[Any, Any, bytes]) -> bytes:
+        """The rest of a message that has started: a peer that stops sending it is a protocol error
+        (not the idle wait between messages), so the connection is dropped."""
+        try:
+            return await asyncio.wait_for(read, self.stall_timeout)
+        except TimeoutError:
+            stalled = f"peer stalled for {self.stall_timeout:g} s in the middle of a frame"
+            raise ProtocolError(stalled) from None
 
     async def close(self) -> None:
         """Close the stream (idempotent)."""
@@ -163,8 +175,8 @@ class TcpPipe(Pipe):
         parts: list[bytes] = []
         received = 0
         while received < length:
-            (inner,) = struct.unpack(">H", await asyncio.wait_for(self._read(2), STALL_TIMEOUT))
-            plain = _decrypt(noise, await asyncio.wait_for(self._read(inner), STALL_TIMEOUT))
+            (inner,) = struct.unpack(">H", await self._stalling(self._read(2)))
+            plain = _decrypt(noise, await self._stalling(self._read(inner)))
             received += len(plain)
             if received > length or not plain:
                 raise ProtocolError("frame chunks do not add up to the announced length")
@@ -230,7 +242,7 @@ class WsPipe(Pipe):
         parts = [first[4:]]
         received = len(first) - 4
         while received < length:
-            plain = _decrypt(noise, await asyncio.wait_for(self.recv_raw(), STALL_TIMEOUT))
+            plain = _decrypt(noise, await self._stalling(self.recv_raw()))
             received += len(plain)
             parts.append(plain)
         if received != length:

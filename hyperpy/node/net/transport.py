@@ -49,6 +49,7 @@ from hyperpy.node.contracts import KernelMessage
 from hyperpy.node.net.connection import (
     HANDSHAKE_TIMEOUT,
     NOISE_E_LENGTH,
+    STALL_TIMEOUT,
     OurKeys,
     Pipe,
     ProtocolError,
@@ -110,6 +111,8 @@ class NetConfig:
     """Interface to listen on (default: `ip`)."""
     handshake_timeout: float = HANDSHAKE_TIMEOUT
     """Seconds to connect and finish the handshake, both ways (Hyperdrive's net TIMEOUT, 5 s)."""
+    stall_timeout: float = STALL_TIMEOUT
+    """Seconds a message that has started may stop arriving before its connection is dropped."""
     search_ports: bool = False
     """When a port is taken, try the next ones (kit's "first unbound at or above" defaults), so
     nodes starting at the same moment never fail on the same free-looking port."""
@@ -154,6 +157,7 @@ class NetTransport:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._servers: list[Any] = []
         self._identity: Identity | None = None
+        self._offline = False
 
     # ------------------------------------------------------------------------------- lifecycle
 
@@ -302,6 +306,16 @@ class NetTransport:
 
         return asyncio.run_coroutine_threadsafe(run(), loop).result(timeout=10)
 
+    def set_offline(self, offline: bool = True) -> None:
+        """Pull the cable (tests, `Emulator.set_offline`): every connection closes, queued messages
+        come back Offline, new ones fail Offline and inbound connections are refused; or plug it
+        back in."""
+        self._offline = offline
+        if offline:
+            self._call(
+                lambda: [self._spawn(self._drop_peer(p, fail_queue=True)) for p in list(self._peers.values())]
+            )
+
     # --------------------------------------------------------------------------------- queries
 
     def identity(self) -> Identity:
@@ -398,6 +412,9 @@ class NetTransport:
 
     def _enqueue(self, item: _Queued) -> None:
         target = item.km.target.node
+        if self._offline:
+            self._error(item.km, SendErrorKind.OFFLINE, f"{self.name} is offline (set_offline)")
+            return
         peer = self._peers.get(target)
         if peer is not None:
             peer.queue.append(item)
@@ -489,13 +506,19 @@ class NetTransport:
             return None
 
     async def _open_pipe(self, protocol: str, ip: str, port: int) -> Pipe:
+        pipe = await self._dial_pipe(protocol, ip, port)
+        pipe.stall_timeout = self.config.stall_timeout
+        return pipe
+
+    async def _dial_pipe(self, protocol: str, ip: str, port: int) -> Pipe:
         if protocol == "tcp":
             reader, writer = await asyncio.open_connection(ip, port)
             return TcpPipe(reader, writer)
         session = aiohttp.ClientSession()
         try:
+            host = f"[{ip}]" if ":" in ip else ip
             socket = await session.ws_connect(
-                f"ws://{ip}:{port}", max_msg_size=WS_MAX_FRAME, autoping=True, autoclose=True
+                f"ws://{host}:{port}", max_msg_size=WS_MAX_FRAME, autoping=True, autoclose=True
             )
         except BaseException:
             await session.close()
@@ -671,6 +694,11 @@ class NetTransport:
     async def _accept(self, pipe: Pipe) -> None:
         """`recv_connection`: a RoutingRequest (we may be a router), else the responder handshake.
         Returns when the connection is over (aiohttp closes a WebSocket when its handler returns)."""
+        pipe.stall_timeout = self.config.stall_timeout
+        if self._offline:
+            self._print(2, f"net: refused a connection from {pipe.description}: we are offline")
+            await pipe.close()
+            return
         try:
             async with asyncio.timeout(self.config.handshake_timeout):
                 first = await pipe.recv_raw()

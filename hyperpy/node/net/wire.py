@@ -52,8 +52,11 @@ def _byte_list(data: bytes) -> list[int]:
 def _bytes(value: object, what: str) -> bytes:
     if isinstance(value, bytes):
         return value
-    if isinstance(value, list) and all(type(item) is int and 0 <= item <= 255 for item in value):
-        return bytes(value)
+    if isinstance(value, list):
+        try:
+            return bytes(value)  # C-speed, and it checks every item is an int in 0-255
+        except (TypeError, ValueError):
+            pass
     raise WireError(f"{what} must be bytes (an array of 0-255 numbers)")
 
 
