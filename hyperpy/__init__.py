@@ -15,6 +15,14 @@ which is pure Python and runs both inside a component and natively on the local 
             self.count += by
             return self.count
 
+The top level holds what most apps use: the decorators, calling other processes (`call`, `send`,
+`request`, `Proxy`), who is talking (`source`, `our`, `log`), `background` tasks, the value types
+and the errors an app catches. The rest lives in namespaces: `hyperpy.state` (save policies),
+`hyperpy.http_server` (HTTP and WebSocket details), `hyperpy.errors` (every exception), and one
+module per system process (`hyperpy.kv`, `hyperpy.sqlite`, `hyperpy.vfs`, `hyperpy.net`,
+`hyperpy.http_client`, `hyperpy.homepage`). Names that used to be at the top level still import,
+with a DeprecationWarning naming their new place, for one release.
+
 Names are loaded on first use (PEP 562), so host tools that only need `hyperpy.cli` or
 `hyperpy.build` do not pay for importing the runtime (and asyncio).
 """
@@ -22,62 +30,83 @@ Names are loaded on first use (PEP 562), so host tools that only need `hyperpy.c
 from __future__ import annotations
 
 import importlib
+import warnings
 from typing import TYPE_CHECKING, Any
 
-# public name -> module defining it; a name mapped to itself is a submodule (e.g. `hyperpy.kv`).
+# public name -> module defining it.
 _EXPORTS: dict[str, str] = {
-    **dict.fromkeys(("Proxy", "call", "call_raw", "request", "send"), "hyperpy.runtime.calls"),
-    **dict.fromkeys(
-        (
+    "app": "hyperpy.runtime.decorators",
+    "every": "hyperpy.runtime.decorators",
+    "http": "hyperpy.runtime.decorators",
+    "init": "hyperpy.runtime.decorators",
+    "local": "hyperpy.runtime.decorators",
+    "migrate": "hyperpy.runtime.decorators",
+    "remote": "hyperpy.runtime.decorators",
+    "timer": "hyperpy.runtime.decorators",
+    "ws": "hyperpy.runtime.decorators",
+    "ws_close": "hyperpy.runtime.decorators",
+    "ws_open": "hyperpy.runtime.decorators",
+    "script": "hyperpy.runtime.scripting",
+    "Proxy": "hyperpy.runtime.calls",
+    "call": "hyperpy.runtime.calls",
+    "call_raw": "hyperpy.runtime.calls",
+    "request": "hyperpy.runtime.calls",
+    "send": "hyperpy.runtime.calls",
+    "source": "hyperpy.runtime.context",
+    "background": "hyperpy.runtime.current",
+    "log": "hyperpy.runtime.current",
+    "our": "hyperpy.runtime.current",
+    "Address": "hyperpy.runtime.types",
+    "Blob": "hyperpy.runtime.types",
+    "Err": "hyperpy.runtime.types",
+    "Ok": "hyperpy.runtime.types",
+    "ProcessId": "hyperpy.runtime.types",
+    "Reply": "hyperpy.runtime.types",
+    "Result": "hyperpy.runtime.types",
+    "CallError": "hyperpy.runtime.errors",
+    "CallOffline": "hyperpy.runtime.errors",
+    "CallTimeout": "hyperpy.runtime.errors",
+    "HTTPError": "hyperpy.runtime.errors",
+    "RemoteError": "hyperpy.runtime.errors",
+    "ModuleError": "hyperpy.runtime.system",
+}
+
+# Namespaces: the facade modules beside this file (shipped into every component with the runtime,
+# see hyperpy.build.guest_path.runtime_tree) and the system-process wrappers.
+NAMESPACE_MODULES = ("errors", "http_server", "state")
+_SYSTEM_MODULES = ("homepage", "http_client", "kv", "net", "sqlite", "vfs")
+_MODULES: dict[str, str] = {
+    **{name: f"hyperpy.{name}" for name in NAMESPACE_MODULES},
+    **{name: f"hyperpy.runtime.system.{name}" for name in _SYSTEM_MODULES},
+}
+
+# Old top-level names, kept importable for one release: name -> (namespace, attribute there).
+_MOVED: dict[str, tuple[str, str]] = {
+    **{
+        name: ("hyperpy.http_server", name)
+        for name in (
+            "Header",
+            "HttpEndpoint",
+            "HttpRequest",
+            "Query",
+            "Response",
+            "WithBlob",
+            "WsEndpoint",
+            "WsMessageType",
             "add_response_header",
+            "close_ws",
             "http_request",
             "incoming_blob",
             "set_response_headers",
             "set_response_status",
-            "source",
-        ),
-        "hyperpy.runtime.context",
-    ),
-    **dict.fromkeys(
-        ("discard_kept_aside_state", "kept_aside_state", "log", "our", "save_state", "spawn"),
-        "hyperpy.runtime.current",
-    ),
-    **dict.fromkeys(
-        (
-            "HttpEndpoint",
-            "WsEndpoint",
-            "app",
-            "every",
-            "http",
-            "init",
-            "local",
-            "migrate",
-            "remote",
-            "timer",
-            "ws",
-            "ws_close",
-            "ws_open",
-        ),
-        "hyperpy.runtime.decorators",
-    ),
-    **dict.fromkeys(
-        (
-            "BadResponse",
-            "CallError",
-            "CallOffline",
-            "CallTimeout",
-            "CodecError",
-            "DeclarationError",
-            "HTTPError",
-            "RemoteError",
-            "StateError",
-        ),
-        "hyperpy.runtime.errors",
-    ),
-    "HttpRequest": "hyperpy.runtime.routing",
-    "script": "hyperpy.runtime.scripting",
-    **dict.fromkeys(
-        (
+            "ws_broadcast",
+            "ws_channels",
+            "ws_push",
+        )
+    },
+    **{
+        name: ("hyperpy.state", name)
+        for name in (
             "EveryMessage",
             "EveryNMessage",
             "EveryNSeconds",
@@ -85,46 +114,43 @@ _EXPORTS: dict[str, str] = {
             "Never",
             "OnDiff",
             "SavePolicy",
+            "discard_kept_aside_state",
+            "kept_aside_state",
+            "save_state",
             "transient",
-        ),
-        "hyperpy.runtime.state",
-    ),
-    "ModuleError": "hyperpy.runtime.system",
-    **{
-        name: f"hyperpy.runtime.system.{name}"
-        for name in ("homepage", "http_client", "http_server", "kv", "net", "sqlite", "vfs")
+        )
     },
-    **dict.fromkeys(
-        ("close_ws", "ws_broadcast", "ws_channels", "ws_push"), "hyperpy.runtime.system.http_server"
-    ),
-    **dict.fromkeys(
-        (
-            "Address",
-            "Blob",
-            "Err",
-            "Header",
-            "Ok",
-            "ProcessId",
-            "Query",
-            "Reply",
-            "Response",
-            "Result",
-            "WithBlob",
-            "WsMessageType",
-        ),
-        "hyperpy.runtime.types",
-    ),
+    **{name: ("hyperpy.errors", name) for name in ("BadResponse", "CodecError", "DeclarationError")},
+    # Hyperware's "spawn" starts a process; this one starts a background task.
+    "spawn": ("hyperpy", "background"),
+    # Never raised by hyperpy (state that fails to load is kept aside: hyperpy.state.kept_aside_state).
+    "StateError": ("hyperpy.runtime.errors", "StateError"),
+}
+_MOVED_HINT = {
+    "StateError": "nothing: hyperpy never raises it; state that fails to load is kept aside "
+    "(hyperpy.state.kept_aside_state)",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = sorted([*_EXPORTS, *_MODULES])
 
 
 def __getattr__(name: str) -> Any:
     module_name = _EXPORTS.get(name)
-    if module_name is None:
+    if module_name is not None:
+        value = getattr(importlib.import_module(module_name), name)
+    elif name in _MODULES:
+        value = importlib.import_module(_MODULES[name])
+    elif name in _MOVED:
+        namespace, attribute = _MOVED[name]
+        hint = _MOVED_HINT.get(name, f"{namespace}.{attribute}")
+        warnings.warn(
+            f"hyperpy.{name} moved; use {hint} (the old name goes away in the next release)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(importlib.import_module(namespace), attribute)
+    else:
         raise AttributeError(f"module 'hyperpy' has no attribute {name!r}")
-    module = importlib.import_module(module_name)
-    value = module if module_name.endswith(f".{name}") else getattr(module, name)
     globals()[name] = value
     return value
 
@@ -134,6 +160,9 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # the same names, for type checkers and editors
+    from hyperpy import errors as errors
+    from hyperpy import http_server as http_server
+    from hyperpy import state as state
     from hyperpy.runtime.calls import (
         Proxy as Proxy,
     )
@@ -150,46 +179,16 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
         send as send,
     )
     from hyperpy.runtime.context import (
-        add_response_header as add_response_header,
-    )
-    from hyperpy.runtime.context import (
-        http_request as http_request,
-    )
-    from hyperpy.runtime.context import (
-        incoming_blob as incoming_blob,
-    )
-    from hyperpy.runtime.context import (
-        set_response_headers as set_response_headers,
-    )
-    from hyperpy.runtime.context import (
-        set_response_status as set_response_status,
-    )
-    from hyperpy.runtime.context import (
         source as source,
     )
     from hyperpy.runtime.current import (
-        discard_kept_aside_state as discard_kept_aside_state,
-    )
-    from hyperpy.runtime.current import (
-        kept_aside_state as kept_aside_state,
+        background as background,
     )
     from hyperpy.runtime.current import (
         log as log,
     )
     from hyperpy.runtime.current import (
         our as our,
-    )
-    from hyperpy.runtime.current import (
-        save_state as save_state,
-    )
-    from hyperpy.runtime.current import (
-        spawn as spawn,
-    )
-    from hyperpy.runtime.decorators import (
-        HttpEndpoint as HttpEndpoint,
-    )
-    from hyperpy.runtime.decorators import (
-        WsEndpoint as WsEndpoint,
     )
     from hyperpy.runtime.decorators import (
         app as app,
@@ -225,9 +224,6 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
         ws_open as ws_open,
     )
     from hyperpy.runtime.errors import (
-        BadResponse as BadResponse,
-    )
-    from hyperpy.runtime.errors import (
         CallError as CallError,
     )
     from hyperpy.runtime.errors import (
@@ -237,49 +233,13 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
         CallTimeout as CallTimeout,
     )
     from hyperpy.runtime.errors import (
-        CodecError as CodecError,
-    )
-    from hyperpy.runtime.errors import (
-        DeclarationError as DeclarationError,
-    )
-    from hyperpy.runtime.errors import (
         HTTPError as HTTPError,
     )
     from hyperpy.runtime.errors import (
         RemoteError as RemoteError,
     )
-    from hyperpy.runtime.errors import (
-        StateError as StateError,
-    )
-    from hyperpy.runtime.routing import (
-        HttpRequest as HttpRequest,
-    )
     from hyperpy.runtime.scripting import (
         script as script,
-    )
-    from hyperpy.runtime.state import (
-        EveryMessage as EveryMessage,
-    )
-    from hyperpy.runtime.state import (
-        EveryNMessage as EveryNMessage,
-    )
-    from hyperpy.runtime.state import (
-        EveryNSeconds as EveryNSeconds,
-    )
-    from hyperpy.runtime.state import (
-        KeptAside as KeptAside,
-    )
-    from hyperpy.runtime.state import (
-        Never as Never,
-    )
-    from hyperpy.runtime.state import (
-        OnDiff as OnDiff,
-    )
-    from hyperpy.runtime.state import (
-        SavePolicy as SavePolicy,
-    )
-    from hyperpy.runtime.state import (
-        transient as transient,
     )
     from hyperpy.runtime.system import (
         ModuleError as ModuleError,
@@ -289,9 +249,6 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     )
     from hyperpy.runtime.system import (
         http_client as http_client,
-    )
-    from hyperpy.runtime.system import (
-        http_server as http_server,
     )
     from hyperpy.runtime.system import (
         kv as kv,
@@ -305,18 +262,6 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     from hyperpy.runtime.system import (
         vfs as vfs,
     )
-    from hyperpy.runtime.system.http_server import (
-        close_ws as close_ws,
-    )
-    from hyperpy.runtime.system.http_server import (
-        ws_broadcast as ws_broadcast,
-    )
-    from hyperpy.runtime.system.http_server import (
-        ws_channels as ws_channels,
-    )
-    from hyperpy.runtime.system.http_server import (
-        ws_push as ws_push,
-    )
     from hyperpy.runtime.types import (
         Address as Address,
     )
@@ -327,29 +272,14 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
         Err as Err,
     )
     from hyperpy.runtime.types import (
-        Header as Header,
-    )
-    from hyperpy.runtime.types import (
         Ok as Ok,
     )
     from hyperpy.runtime.types import (
         ProcessId as ProcessId,
     )
     from hyperpy.runtime.types import (
-        Query as Query,
-    )
-    from hyperpy.runtime.types import (
         Reply as Reply,
     )
     from hyperpy.runtime.types import (
-        Response as Response,
-    )
-    from hyperpy.runtime.types import (
         Result as Result,
-    )
-    from hyperpy.runtime.types import (
-        WithBlob as WithBlob,
-    )
-    from hyperpy.runtime.types import (
-        WsMessageType as WsMessageType,
     )

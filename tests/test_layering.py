@@ -12,6 +12,7 @@ import ast
 from pathlib import Path
 
 import hyperpy
+from hyperpy import NAMESPACE_MODULES
 
 ROOT = Path(hyperpy.__file__).parent
 
@@ -19,6 +20,7 @@ ROOT = Path(hyperpy.__file__).parent
 # build and node are siblings: neither may import the other.
 LAYERS: dict[str, int] = {
     "__init__": 0,  # the public API re-exports the runtime
+    **dict.fromkeys(NAMESPACE_MODULES, 0),  # its namespaces (hyperpy.state, ...) too
     "runtime": 0,
     "package": 1,
     "build": 2,

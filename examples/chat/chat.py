@@ -19,11 +19,10 @@ from hyperpy import (
     CallTimeout,
     Err,
     Ok,
-    OnDiff,
     RemoteError,
     Result,
-    WsMessageType,
     app,
+    background,
     call,
     http,
     local,
@@ -31,13 +30,12 @@ from hyperpy import (
     our,
     remote,
     source,
-    spawn,
     ws,
-    ws_broadcast,
     ws_close,
     ws_open,
-    ws_push,
 )
+from hyperpy.http_server import WsMessageType, ws_broadcast, ws_push
+from hyperpy.state import OnDiff
 
 
 @dataclass
@@ -111,7 +109,7 @@ class Chat:
             outcome = {"sent": result.value} if isinstance(result, Ok) else {"error": result.error}
             ws_push(channel_id, json.dumps(outcome))
 
-        spawn(deliver())
+        background(deliver())
 
     def _record(self, partner: str, message: ChatMessage) -> int:
         conversation = self.conversations.setdefault(partner, [])

@@ -13,19 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from hyperpy import (
-    Err,
-    Ok,
-    OnDiff,
-    Query,
-    Response,
-    Result,
-    app,
-    http,
-    local,
-    migrate,
-    source,
-)
+from hyperpy import Err, Ok, Result, app, http, local, migrate, source
+from hyperpy.http_server import Query, Response
+from hyperpy.state import OnDiff
 
 
 @dataclass

@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from hyperpy import EveryNSeconds, app, every, http, init, kv, local, log, spawn, sqlite, transient
+from hyperpy import app, background, every, http, init, kv, local, log, sqlite
+from hyperpy.state import EveryNSeconds, transient
 
 
 @dataclass
@@ -64,7 +65,7 @@ class Timers:
         """Schedule a reminder; answers its id immediately."""
         reminder = Reminder(self.next_reminder, text)
         self.next_reminder += 1
-        spawn(self._fire_later(reminder, seconds))
+        background(self._fire_later(reminder, seconds))
         return reminder.id
 
     @http(method="GET", path="/api/fired")

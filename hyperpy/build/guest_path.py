@@ -22,6 +22,7 @@ import os
 import re
 from pathlib import Path
 
+from hyperpy import NAMESPACE_MODULES
 from hyperpy.build.content_tree import ContentTree
 
 # Directories below a project that never hold process code.
@@ -81,10 +82,13 @@ def _hyperpy_root() -> Path:
 
 
 def runtime_tree() -> ContentTree:
-    """`hyperpy/__init__.py`, `hyperpy/runtime/**.py` and pure-Python msgpack, as guest path files."""
+    """`hyperpy/__init__.py` with its namespace modules, `hyperpy/runtime/**.py` and pure-Python
+    msgpack, as guest path files."""
     tree = ContentTree()
     package = _hyperpy_root()
     tree.add("hyperpy/__init__.py", package / "__init__.py")
+    for name in NAMESPACE_MODULES:  # hyperpy.state, hyperpy.http_server, ...: the public namespaces
+        tree.add(f"hyperpy/{name}.py", package / f"{name}.py")
     runtime = package / "runtime"
     for current, dirs, files in os.walk(runtime):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")

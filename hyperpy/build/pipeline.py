@@ -50,9 +50,11 @@ from hyperpy.package.archive import sha256_file, zip_directory_bytes
 from hyperpy.package.cache import DeflateCache, cache_override, mark_used, prune
 from hyperpy.package.manifest import MANIFEST_FILE, ManifestEntry, manifest_json
 from hyperpy.package.metadata import MetadataError, MetadataPlan, plan_metadata
+from hyperpy.package.pkg_contents import API_ZIP, PkgContentsError, api_zip, pkg_files
 from hyperpy.package.process_module import (
+    AppImportError,
     ProcessKind,
-    framework_needs,
+    inferred_needs,
     missing_module_problem,
     process_kind,
 )
@@ -71,7 +73,6 @@ from hyperpy.package.project import (
 )
 from hyperpy.package.ui_folder import UiFolderError, own_pkg_files, ui_files
 
-API_ZIP = "api.zip"
 BUILD_RECORD = "last-build.json"
 # Bump when the way components are produced changes, so old cache entries are not reused.
 BUILD_FORMAT = 1
@@ -290,14 +291,17 @@ class _Builder:
                 raise BuildError(str(exc)) from exc
             except DeclarationError as exc:
                 raise BuildError(f"{self.project.config_file.parent}: {exc}") from exc
-            for process in self.project.processes:
-                module = sys.modules.get(process.module)
-                if modules[process.name][1] != "framework" or module is None:
-                    continue
-                try:
-                    self.needs[process.name] = framework_needs(module)
-                except DeclarationError as exc:
-                    raise BuildError(f"process {process.name!r}: {exc}") from exc
+            # The apps generate_api_wit just imported are read as they are (not imported again).
+            loaded = {
+                process.name: module
+                for process in self.project.processes
+                if modules[process.name][1] == "framework"
+                and (module := sys.modules.get(process.module)) is not None
+            }
+            try:
+                self.needs = inferred_needs(self.project, loaded)
+            except (AppImportError, DeclarationError) as exc:
+                raise BuildError(str(exc)) from exc
         finally:
             for entry in added:
                 if entry in sys.path:
@@ -330,7 +334,7 @@ class _Builder:
             try:
                 run_componentize(job)
             except ComponentizeFailure as failure:
-                report.done(name, "[red]failed[/red]")
+                report.done(name, "[red]failed[/red]", ok=False)
                 return translate_componentize_failure(
                     failure.report, paths_for(plan, paths), process=name, module=plan.process.module
                 )
@@ -374,34 +378,23 @@ class _Builder:
         own_files: dict[str, Path],
         ui: dict[str, Path],
     ) -> ContentTree:
-        """The complete new pkg/: the user's own files kept, the UI folder copied, ours replaced."""
+        """The complete new pkg/ (`hyperpy.package.pkg_contents`, shared with a native install)."""
+        includes = self.metadata_plan.metadata.properties.api_includes or []
+        try:
+            api = api_zip(self.project.root, self.api_files, includes, self.metadata_plan.path)
+        except PkgContentsError as exc:
+            raise BuildError(str(exc)) from exc
+        files = pkg_files(
+            own_files=own_files,
+            ui=ui,
+            wasm={plan.process.wasm_file_name: plan.wasm_cache for plan in plans},
+            generated={MANIFEST_FILE: manifest_json(manifest).encode()},
+            api=api,
+        )
         tree = ContentTree()
-        for relative, path in own_files.items():
-            tree.add(relative, path)
-        for relative, path in ui.items():
-            tree.add(relative, path)
-        for plan in plans:
-            tree.add(plan.process.wasm_file_name, plan.wasm_cache)
-        tree.add(MANIFEST_FILE, manifest_json(manifest).encode())
-        tree.add(API_ZIP, self._api_zip())
+        for relative, source in files.items():
+            tree.add(relative, source)
         return tree
-
-    def _api_zip(self) -> bytes:
-        """kit's api.zip: the package's api/*.wit plus metadata's api_includes (empty zip if none)."""
-        with tempfile.TemporaryDirectory(dir=self.work) as scratch:
-            root = Path(scratch)
-            for path in self.api_files:
-                shutil.copyfile(path, root / path.name)
-            includes = self.metadata_plan.metadata.properties.api_includes or []
-            for include in includes:
-                source = (self.project.root / include).resolve()
-                if not source.is_file():
-                    raise BuildError(
-                        f"{self.metadata_plan.path}: properties.api_includes: {include!r} is not a file "
-                        f"(paths are relative to {self.project.root})"
-                    )
-                shutil.copyfile(source, root / source.name)
-            return zip_directory_bytes(root)
 
     def _commit(
         self, tree: ContentTree, zip_bytes: bytes, written: dict[str, list[str]], pkg_digest: str

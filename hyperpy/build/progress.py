@@ -11,8 +11,9 @@ import threading
 from types import TracebackType
 from typing import Protocol
 
-from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.console import Console, RenderableType
+from rich.progress import Progress, SpinnerColumn, Task, TaskID, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 
 class BuildReporter(Protocol):
@@ -21,7 +22,16 @@ class BuildReporter(Protocol):
         self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None
     ) -> None: ...
     def step(self, process: str, text: str) -> None: ...
-    def done(self, process: str, text: str) -> None: ...
+    def done(self, process: str, text: str, *, ok: bool = True) -> None: ...
+
+
+class _OutcomeColumn(SpinnerColumn):
+    """A spinner while the process builds, then ✓ when it was built or cached, ✗ when it failed."""
+
+    def render(self, task: Task) -> RenderableType:
+        if task.finished:
+            return Text("✗", style="red") if task.fields.get("failed") else Text("✓", style="green")
+        return super().render(task)
 
 
 class SilentReporter:
@@ -38,8 +48,8 @@ class SilentReporter:
     def step(self, process: str, text: str) -> None:
         del process, text
 
-    def done(self, process: str, text: str) -> None:
-        del process, text
+    def done(self, process: str, text: str, *, ok: bool = True) -> None:
+        del process, text, ok
 
 
 class RichReporter:
@@ -48,7 +58,7 @@ class RichReporter:
     def __init__(self, processes: list[str], console: Console | None = None):
         self._console = console or Console(stderr=True)
         self._progress = Progress(
-            SpinnerColumn(finished_text="[green]✓[/green]"),
+            _OutcomeColumn(),
             TextColumn("[bold]{task.fields[process]}[/bold]"),
             TextColumn("{task.description}"),
             TimeElapsedColumn(),
@@ -75,9 +85,9 @@ class RichReporter:
         with self._lock:
             self._progress.update(self._tasks[process], description=text)
 
-    def done(self, process: str, text: str) -> None:
+    def done(self, process: str, text: str, *, ok: bool = True) -> None:
         with self._lock:
-            self._progress.update(self._tasks[process], description=text, completed=1)
+            self._progress.update(self._tasks[process], description=text, completed=1, failed=not ok)
 
 
 def reporter(processes: list[str], enabled: bool) -> BuildReporter:

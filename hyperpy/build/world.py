@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hyperpy.build.content_tree import ContentTree
+from hyperpy.package.pkg_contents import api_wit_files
 from hyperpy.package.wit import WIT_FILE_NAME, WIT_WORLD, wit_file
 
 GENERATED_WORLD_FILE = "hyperpy-world.wit"
@@ -42,13 +43,6 @@ def world_name(package: str, publisher: str) -> str:
     """Kit's world naming (`echo-template-dot-os-v0`), made a valid WIT identifier for any safe name."""
     raw = f"{package}-{publisher.replace('.', '-dot-')}-v0"
     return "-".join(_wit_word(word) for word in raw.split("-") if word)
-
-
-def api_wit_files(api_dir: Path) -> tuple[Path, ...]:
-    """The package's API WIT files (`api/*.wit`), sorted; none if there is no api/ directory."""
-    if not api_dir.is_dir():
-        return ()
-    return tuple(sorted(p for p in api_dir.glob("*.wit") if p.is_file() and p.name != WIT_FILE_NAME))
 
 
 def declared_worlds(files: tuple[Path, ...]) -> list[str]:

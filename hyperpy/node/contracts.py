@@ -125,6 +125,10 @@ class ProcessRunner(Protocol):
     def run(self, host: StandardHost, our: str) -> None: ...
 
 
+OUT_OF_MEMORY = "out of memory"
+"""How a crash reason starts when a component hit its memory limit (the kernel prints it first)."""
+
+
 class ProcessCrashed(Exception):
     """The guest trapped. `stderr_tail` holds the last ~5 KB of its stderr, shown on the terminal."""
 

@@ -19,16 +19,15 @@ from __future__ import annotations
 
 import secrets
 import shutil
-import sys
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from hyperpy.node.kernel_json import on_exit_from_json, serde_json_text
-from hyperpy.node.runners.native import NativeLoadError, NativeModuleRef, import_fresh
+from hyperpy.node.runners.native import NativeLoadError, NativeModuleRef
+from hyperpy.node.runners.native_guard import guest_code
 from hyperpy.node.well_known import KERNEL_PROCESS_ID, drive_caps, messaging_cap, network_cap
 from hyperpy.node.wit_types import Address, Capability, PackageId, ProcessId
 from hyperpy.package.archive import PackageZip, PackageZipError, sha256_bytes, zip_directory_bytes
@@ -41,8 +40,9 @@ from hyperpy.package.manifest import (
     manifest_json,
     parse_manifest,
 )
-from hyperpy.package.metadata import MetadataError, parse_metadata
-from hyperpy.package.process_module import framework_needs, missing_module_problem, process_kind
+from hyperpy.package.metadata import MetadataError, parse_metadata, plan_metadata
+from hyperpy.package.pkg_contents import API_ZIP, PkgContentsError, api_wit_files, api_zip, pkg_files
+from hyperpy.package.process_module import AppImportError, inferred_needs
 from hyperpy.package.project import (
     InferredNeeds,
     Project,
@@ -209,59 +209,67 @@ def _synthesized_zip(project: Project) -> bytes:
     Same planner, same inferred needs, so a framework app that serves HTTP gets http-server (and
     timer, ...) requested *and granted* natively exactly as its built component would, without listing
     them by hand; the project's UI folder is copied into `pkg/ui/` by the build's own rule
-    (`hyperpy.package.ui_folder.ui_files`), and the user's own files in `pkg/` are kept.
+    (`hyperpy.package.ui_folder.ui_files`), the user's own files in `pkg/` are kept, and `api.zip`
+    holds the package's API as the build writes it (`hyperpy.package.pkg_contents`).
     """
     needs = _inferred_needs(project)
     manifest = manifest_entries(project, needs)
-    managed = {MANIFEST_FILE, "api.zip", *(process.wasm_file_name for process in project.processes)}
+    managed = {MANIFEST_FILE, API_ZIP, *(process.wasm_file_name for process in project.processes)}
     own_files = own_pkg_files(project.pkg_dir, managed)
     declared = {name: process_needs.ui_folder for name, process_needs in needs.items()}
-    files = {**own_files, **ui_files(project, declared, own_files)}
+    try:
+        metadata = plan_metadata(
+            project.root,
+            package=project.package,
+            publisher=project.publisher,
+            version=project.version,
+            description=project.description,
+        )
+        api = api_zip(
+            project.root,
+            api_wit_files(project.api_dir),
+            metadata.metadata.properties.api_includes or [],
+            metadata.path,
+        )
+    except (MetadataError, PkgContentsError) as exc:
+        raise InstallError(str(exc)) from None
+    files = pkg_files(
+        own_files=own_files,
+        ui=ui_files(project, declared, own_files),
+        wasm={},
+        generated={MANIFEST_FILE: manifest_json(manifest).encode()},
+        api=api,
+    )
     with tempfile.TemporaryDirectory() as temporary:
         pkg = Path(temporary)
         for relative, source in files.items():
             target = pkg / relative
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, target)
-        (pkg / MANIFEST_FILE).write_text(manifest_json(manifest), encoding="utf-8")
+            if isinstance(source, bytes):
+                target.write_bytes(source)
+            else:
+                shutil.copyfile(source, target)
         return zip_directory_bytes(pkg, _deflate_cache)
 
 
 def _inferred_needs(project: Project) -> dict[str, InferredNeeds]:
-    """What each framework process needs, read from its app as the build reads it.
+    """What each framework process needs, read from its app as the build reads it
+    (`hyperpy.package.process_module.inferred_needs`, the one rule for both).
 
-    The module is imported fresh (as the native runner imports it) and dropped again, also when
-    `infer_capabilities` is off: the app's UI folder must reach the package either way (the manifest
-    planner itself leaves out inferred capabilities then). A module that is missing, fails to import or
-    declares a wrong app refuses the install, as it fails `hyperpy build`: otherwise it would only show
-    up later as a process that cannot load.
+    Done also when `infer_capabilities` is off: the app's UI folder must reach the package either way
+    (the manifest planner itself leaves out inferred capabilities then). A module that is missing,
+    fails to import or declares a wrong app refuses the install, as it fails `hyperpy build`:
+    otherwise it would only show up later as a process that cannot load.
     """
     from hyperpy.runtime.errors import DeclarationError
 
-    needs: dict[str, InferredNeeds] = {}
-    for process in project.processes:
-        module_file = project.module_path(process)
-        if module_file is None:
-            raise InstallError(missing_module_problem(project, process))
-        if process_kind(module_file) == "raw":
-            continue
-        module, unique_name = _import_for_inference(
-            process.name, NativeModuleRef(process.module, str(project.root))
-        )
-        try:
-            needs[process.name] = framework_needs(module)
-        except DeclarationError as exc:
-            raise InstallError(f"process {process.name!r} ({module_file}): {exc}") from None
-        finally:
-            sys.modules.pop(unique_name, None)
-    return needs
-
-
-def _import_for_inference(process: str, ref: NativeModuleRef) -> tuple[ModuleType, str]:
     try:
-        return import_fresh(ref)
-    except NativeLoadError as exc:
-        raise InstallError(f"process {process!r}: {exc}") from None
+        # guarded as native mode is: a native extension import refuses the install here, where
+        # the build would refuse it (the refusal's message is the install error's)
+        with guest_code(lambda line: None):
+            return inferred_needs(project)
+    except (AppImportError, DeclarationError) as exc:
+        raise InstallError(str(exc)) from None
 
 
 def _package_id(

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol, TypeVar
 
 from hyperpy.node import placement
-from hyperpy.node.contracts import KernelMessage, RuntimeModule, SendErrorDelivery
+from hyperpy.node.contracts import OUT_OF_MEMORY, KernelMessage, RuntimeModule, SendErrorDelivery
 from hyperpy.node.kernel_json import (
     INITIALIZE_PROCESS_ERROR,
     INITIALIZED_PROCESS,
@@ -1018,6 +1018,8 @@ class Kernel:
             self.printout(1, f"process {address} returned without error")
         else:
             detail = outcome.stderr if outcome.stderr else outcome.detail
+            if outcome.stderr and outcome.detail.startswith(OUT_OF_MEMORY):
+                detail = f"{outcome.detail}\n{outcome.stderr}"  # say why before the guest's last words
             self.printout(0, f"{RED}process {address} ended with error:{RESET}\n{detail}")
         assert instance.host is not None
         on_exit = instance.host.on_exit

@@ -35,7 +35,7 @@ from hyperpy.node.network import Network
 from hyperpy.node.placement import CpuSetting
 from hyperpy.node.process_thread import ProcessControl
 from hyperpy.node.readiness import DEFAULT_READY_TIMEOUT, ProcessStartError, start_problems
-from hyperpy.node.runner_factory import RunnerContext
+from hyperpy.node.runner_factory import RunnerContext, memory_limit_mb
 from hyperpy.node.runners.compile_cache_dir import default_cache_dir
 from hyperpy.node.runners.native import NativeModuleRef
 from hyperpy.node.terminal import Terminal
@@ -152,6 +152,7 @@ class Node:
         cache_dir: str | Path | None = None,
         http_port: int = 0,
         cpus: CpuSetting = None,
+        process_memory_mb: int | None = None,
     ) -> None:
         if not is_publisher_safe(name):
             raise ValueError(
@@ -175,7 +176,9 @@ class Node:
         self.cpus = placement.resolve(cpus)
         # The compiled-component cache is content-addressed, so one per machine serves every node.
         self._runner_context = RunnerContext(
-            Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir(), echo_stdout
+            Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir(),
+            echo_stdout,
+            memory_limit_mb(process_memory_mb),
         )
         self._kernel: Kernel | None = None
         self._lock = threading.RLock()

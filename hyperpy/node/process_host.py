@@ -113,6 +113,11 @@ class ProcessHost:
 
     # ------------------------------------------------------------------------------ printing, identity
 
+    def stop_requested(self) -> bool:
+        """Whether the kernel killed this process: a runner that can interrupt its guest between host
+        calls (the component runner's epoch callback) polls it, on this process's thread."""
+        return self._control.killed
+
     def _alive(self) -> None:
         if self._control.killed:
             raise ProcessKilled()

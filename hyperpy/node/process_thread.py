@@ -8,7 +8,9 @@ about the end of a run through `on_exit`, called on the kernel loop.
 Killing: Python cannot stop a thread, so a kill sets `killed`, wakes a blocked `receive()` with a
 sentinel and makes every later host call raise `ProcessKilled` (a BaseException, so a guest's
 `except Exception` does not swallow it; in wasm it traps the instance). A guest spinning without host
-calls cannot be stopped; its thread is a daemon and its messages are ignored.
+calls is stopped in component mode by the runner's epoch callback (`runners/run_limits.py`, which
+polls the host's `stop_requested()`); natively it cannot be: its thread is a daemon and its messages
+are ignored.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ picks the native runner without a side table; reinstalling in component mode put
 from __future__ import annotations
 
 import importlib
+import os
 import threading
 import weakref
 from dataclasses import dataclass
@@ -18,6 +19,28 @@ from hyperpy.node.contracts import ProcessRunner
 from hyperpy.node.process_code import ProcessCode
 from hyperpy.node.runners.native import NativeRunner
 
+DEFAULT_MEMORY_LIMIT_MB = 1024
+MEMORY_LIMIT_ENV = "HYPERPY_PROCESS_MEMORY_MB"
+
+
+def memory_limit_mb(setting: int | None = None) -> int:
+    """The per-process memory limit of components, in MB: the node's setting
+    (`Node(process_memory_mb=...)`), else `$HYPERPY_PROCESS_MEMORY_MB`, else 1024. Hyperdrive sets no
+    limit; see hyperpy.node.runners.run_limits."""
+    if setting is not None:
+        value: int | str = setting
+        origin = "process_memory_mb"
+    else:
+        value = os.environ.get(MEMORY_LIMIT_ENV, str(DEFAULT_MEMORY_LIMIT_MB))
+        origin = f"${MEMORY_LIMIT_ENV}"
+    try:
+        megabytes = int(value)
+    except ValueError:
+        raise ValueError(f"{origin} must be a whole number of megabytes, not {value!r}") from None
+    if megabytes < 16:
+        raise ValueError(f"{origin} must be at least 16 (MB), not {megabytes}: a process needs more to start")
+    return megabytes
+
 
 @dataclass(frozen=True)
 class RunnerContext:
@@ -25,6 +48,8 @@ class RunnerContext:
 
     cache_dir: Path
     echo_stdout: bool = False
+    memory_mb: int = DEFAULT_MEMORY_LIMIT_MB
+    """Each component instance's linear-memory limit (hyperpy.node.runners.run_limits)."""
 
 
 class ComponentRunnerUnavailable(RuntimeError):
@@ -61,7 +86,11 @@ def make_runner(code: ProcessCode, context: RunnerContext, label: str = "compone
             "install the package in native mode instead"
         ) from exc
     runner: ProcessRunner = component.ComponentRunner(
-        code.data, cache_dir=context.cache_dir, label=label, echo_stdout=context.echo_stdout
+        code.data,
+        cache_dir=context.cache_dir,
+        label=label,
+        echo_stdout=context.echo_stdout,
+        memory_mb=context.memory_mb,
     )
     with _component_runners_lock:
         return _component_runners.setdefault(key, runner)

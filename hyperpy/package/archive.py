@@ -141,6 +141,10 @@ def write_directory_zip(directory: Path, destination: Path) -> str:
     return sha256_bytes(data)
 
 
+class NotAZipError(PackageZipError):
+    """The bytes are not a zip archive at all (as opposed to a zip with a refused entry)."""
+
+
 @dataclass(frozen=True)
 class ZipEntry:
     name: str
@@ -170,8 +174,8 @@ class PackageZip:
         self.source = source
         try:
             self._zip = zipfile.ZipFile(io.BytesIO(data))
-        except zipfile.BadZipFile as exc:
-            raise PackageZipError(f"{source}: not a zip file ({exc})") from None
+        except (zipfile.BadZipFile, ValueError) as exc:
+            raise NotAZipError(f"{source}: not a zip file ({exc})") from None
         infos = self._zip.infolist()
         if len(infos) > MAX_ENTRIES:
             raise PackageZipError(f"{source}: {len(infos)} entries (more than {MAX_ENTRIES})")

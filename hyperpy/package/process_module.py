@@ -11,12 +11,20 @@ decisions. The node may not import `hyperpy.build`, so both read them from here.
   framework's own description of the app, `hyperpy.runtime.spec.app_spec(module)`. The runtime is
   imported only when asked (it is stdlib-only guest code, so this adds no host dependency, and reading
   a project config never imports the framework).
+* **Importing an app on the host** (`import_app`) is one rule for the build (API WIT, needs) and the
+  node's native install (needs): fresh, with the project root first on sys.path, errors naming the
+  file and line. `inferred_needs` runs it for every framework process of a project.
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
+import importlib
 import re
+import sys
+import traceback
+from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
 from typing import Literal
@@ -83,3 +91,69 @@ def framework_needs(module: ModuleType) -> InferredNeeds:
         bool(getattr(spec, "request_networking", False)),
         ui if isinstance(ui, str) else None,
     )
+
+
+class AppImportError(Exception):
+    """A process module that cannot be imported on the host; the message names the module, the
+    project root and the file:line of the failure."""
+
+
+def import_app(root: Path, module_name: str) -> ModuleType:
+    """Import a project's process module on the host (project root first on sys.path), freshly.
+
+    Reading an app needs the app object; a stale module from an earlier import (`hyperpy dev` after an
+    edit, another project's module of the same name) would describe other code, so any non-installed
+    module of that name is dropped from `sys.modules` first.
+    """
+    root_text = str(root.resolve())
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None) or ""
+        installed = file.startswith((sys.prefix, sys.base_prefix))
+        if (name == module_name or name.startswith(module_name + ".")) and not installed:
+            del sys.modules[name]
+    sys.path.insert(0, root_text)
+    try:
+        importlib.invalidate_caches()
+        return importlib.import_module(module_name)
+    except Exception as error:
+        frame = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
+        where = f" ({frame.filename}:{frame.lineno})" if frame is not None else ""
+        raise AppImportError(
+            f"importing process module {module_name!r} from {root} failed{where}: "
+            f"{type(error).__name__}: {error}"
+        ) from error
+    finally:
+        with contextlib.suppress(ValueError):
+            sys.path.remove(root_text)
+
+
+def inferred_needs(
+    project: Project, loaded: Mapping[str, ModuleType] | None = None
+) -> dict[str, InferredNeeds]:
+    """What each framework process of `project` needs, by process name (raw processes have none).
+
+    Modules in `loaded` (by process name, e.g. already imported by the build) are read as they are;
+    the others are imported with `import_app`. Raises `AppImportError` for a missing or failing
+    module and `hyperpy.runtime.errors.DeclarationError` (its message prefixed with the process and
+    file) for a wrong app declaration.
+    """
+    from hyperpy.runtime.errors import DeclarationError
+
+    needs: dict[str, InferredNeeds] = {}
+    for process in project.processes:
+        module_file = project.module_path(process)
+        if module_file is None:
+            raise AppImportError(missing_module_problem(project, process))
+        if process_kind(module_file) == "raw":
+            continue
+        module = (loaded or {}).get(process.name)
+        if module is None:
+            try:
+                module = import_app(project.root, process.module)
+            except AppImportError as exc:
+                raise AppImportError(f"process {process.name!r}: {exc}") from exc.__cause__
+        try:
+            needs[process.name] = framework_needs(module)
+        except DeclarationError as exc:
+            raise DeclarationError(f"process {process.name!r} ({module_file}): {exc}") from None
+    return needs

@@ -20,13 +20,14 @@ def our() -> Address:
     return current_runtime("our()").our
 
 
-def spawn(coro: Coroutine[Any, Any, Any], *, name: str | None = None) -> asyncio.Task[Any]:
+def background(coro: Coroutine[Any, Any, Any], *, name: str | None = None) -> asyncio.Task[Any]:
     """Run `coro` in the background, detached from the current request (its failures are logged).
 
     Unlike `asyncio.create_task`, the task does not inherit the handler's request context, so it
     never delays that request's answer, and the runtime keeps a reference so it is not collected.
+    (Formerly `spawn`, a word Hyperware uses for starting a process.)
     """
-    return current_runtime("spawn()").spawn(coro, name=name)
+    return current_runtime("background()").spawn(coro, name=name)
 
 
 def save_state() -> bool:

@@ -42,6 +42,7 @@ class HandlerDecl:
     kinds: set[str] = field(default_factory=set)
     http_methods: list[str] | None = None  # None: every method
     http_path: str | None = None
+    http_status: int = 200
     ws_path: str | None = None
     timer_seconds: float | None = None
     timer_repeat: bool = True
@@ -165,15 +166,28 @@ def _check_path(path: str | None, where: str) -> str | None:
 @overload
 def http(func: F, /) -> F: ...
 @overload
-def http(*, method: str | Iterable[str] | None = None, path: str | None = None) -> Callable[[F], F]: ...
+def http(
+    *, method: str | Iterable[str] | None = None, path: str | None = None, status: int = 200
+) -> Callable[[F], F]: ...
 
 
-def http(func: Any = None, /, *, method: str | Iterable[str] | None = None, path: str | None = None) -> Any:
+def http(
+    func: Any = None,
+    /,
+    *,
+    method: str | Iterable[str] | None = None,
+    path: str | None = None,
+    status: int = 200,
+) -> Any:
     """Expose the method over HTTP. `method` limits the verbs (default: all); `path` fixes the route
     (`/items/{id}` binds `id` from the URL). Without `path` the handler answers hyperapp-style
-    requests whose JSON body names it (`{"Name": args}`) on the app's API path."""
+    requests whose JSON body names it (`{"Name": args}`) on the app's API path. `status` is the
+    HTTP status of a successful answer (e.g. 201 for a POST that creates; 204 sends no body and no
+    Content-Type); `set_response_status()` and `Response(status=...)` override it per request."""
     methods = _methods(method, "http")
     checked_path = _check_path(path, "http")
+    if isinstance(status, bool) or not isinstance(status, int) or not 200 <= status <= 299:
+        raise DeclarationError(f"@http(status={status!r}): a success status is an integer 200-299")
 
     def apply(target: F) -> F:
         decl = _decl(target, "http")
@@ -184,6 +198,7 @@ def http(func: Any = None, /, *, method: str | Iterable[str] | None = None, path
         decl.kinds.add("http")
         decl.http_methods = methods
         decl.http_path = checked_path
+        decl.http_status = status
         return target
 
     return apply(func) if func is not None else apply

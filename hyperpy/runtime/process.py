@@ -67,6 +67,7 @@ KERNEL_PROCESS = well_known.KERNEL
 TIMER_ID = ProcessId.parse(well_known.TIMER)
 HTTP_SERVER_ID = ProcessId.parse(well_known.HTTP_SERVER)
 DEFAULT_CALL_TIMEOUT = 30.0
+NO_BODY_STATUSES = frozenset({204, 304})
 # A Timeout that arrives this much (seconds) before the call's deadline was the kernel refusing it.
 REFUSAL_MARGIN = 0.5
 # What a handler may raise and still get an answer. Other BaseExceptions (the node killing the
@@ -540,13 +541,21 @@ class ProcessRuntime:
             if match.status >= 400:
                 self.log(1, f"HTTP {match.status} for {request.method} {request.path}: {match.message}")
             headers = dict(match.headers)
+            body = b""
             if match.message:
-                headers.setdefault("Content-Type", "text/plain; charset=utf-8")
-            self.answer_http(answer_to, match.status, headers, match.message.encode())
+                body = _error_body(request, match.status, match.message, headers)
+            self.answer_http(answer_to, match.status, headers, body)
             return
         handler = self.handlers[match.handler.name]
         context = RequestContext(
-            self, message.source, handler.spec.name, "http", answer_to, http=request, message=message
+            self,
+            message.source,
+            handler.spec.name,
+            "http",
+            answer_to,
+            http=request,
+            message=message,
+            response_status=handler.spec.http_status,
         )
         self._start(handler, context, match.arguments)
 
@@ -710,13 +719,22 @@ class ProcessRuntime:
             headers = dict(context.response_headers)
             headers.update(result.header_map())
             status = result.status if result.status != 200 else context.response_status
-            self.answer_http(context.answer_to, status, headers, result.body_bytes())
+            self._answer_http_body(context, status, headers, result.body_bytes())
             return
         codec = handler.returns or codec_for(Any)
         body = jsonwire.dumps(codec.encode(result, "result"), has_float=codec.has_float)
         headers = {"Content-Type": "application/json"}
         headers.update(context.response_headers)
-        self.answer_http(context.answer_to, context.response_status, headers, body)
+        self._answer_http_body(context, context.response_status, headers, body)
+
+    def _answer_http_body(
+        self, context: RequestContext, status: int, headers: dict[str, str], body: bytes
+    ) -> None:
+        """Answer; a 204/304 carries no body and so no Content-Type (RFC 9110 §15.3.5, §15.4.5)."""
+        if status in NO_BODY_STATUSES:
+            body = b""
+            headers = {k: v for k, v in headers.items() if k.lower() != "content-type"}
+        self.answer_http(context.answer_to, status, headers, body)
 
     def _answer_error(self, handler: CompiledHandler, context: RequestContext, error: BaseException) -> None:
         name = handler.spec.name
@@ -735,8 +753,7 @@ class ProcessRuntime:
             status = error.status if isinstance(error, HTTPError) else 500
             headers = dict(error.headers) if isinstance(error, HTTPError) else {}
             if isinstance(detail, str):
-                headers.setdefault("Content-Type", "text/plain; charset=utf-8")
-                body = detail.encode()
+                body = _error_body(context.http, status, detail, headers)
             else:
                 headers.setdefault("Content-Type", "application/json")
                 body = jsonwire.dumps(detail)
@@ -855,10 +872,24 @@ _REASONS = {
     401: "Unauthorized",
     403: "Forbidden",
     404: "Not Found",
+    405: "Method Not Allowed",
     409: "Conflict",
     422: "Unprocessable Entity",
     500: "Internal Server Error",
 }
+
+
+def _error_body(request: HttpRequest | None, status: int, message: str, headers: dict[str, str]) -> bytes:
+    """An HTTP error's body: `{"status": 400, "error": "Bad Request", "detail": message}` for a
+    client that accepts JSON (and not HTML first), else the message as plain text. Sets the
+    Content-Type in `headers` unless the handler set one."""
+    accept = (request.header("accept") or "") if request is not None else ""
+    wants_json = "json" in accept and not accept.lstrip().startswith("text/html")
+    if wants_json and "content-type" not in {k.lower() for k in headers}:
+        headers["Content-Type"] = "application/json"
+        return jsonwire.dumps({"status": status, "error": _reason(status), "detail": message})
+    headers.setdefault("Content-Type", "text/plain; charset=utf-8")
+    return message.encode()
 
 
 def _reason(status: int) -> str:

@@ -18,8 +18,6 @@ body is present and never sends 405 (hyperapp.md §1.4). The rules here:
 
 from __future__ import annotations
 
-import enum
-import re
 import typing
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,15 +26,15 @@ from urllib.parse import unquote, urlsplit
 from hyperpy.runtime import jsonwire
 from hyperpy.runtime.codec import codec_for
 from hyperpy.runtime.errors import CodecError
+from hyperpy.runtime.paths import compile_path
 from hyperpy.runtime.spec import DEFAULT_API_PATH, HandlerSpec, ParamSpec
+from hyperpy.runtime.typeinfo import scalar_info
 from hyperpy.runtime.wire import args_shape, decode_args
-
-_SEGMENT = re.compile(r"^\{([A-Za-z_][A-Za-z0-9_]*)(:path)?\}$")
 
 
 @dataclass(slots=True)
 class HttpRequest:
-    """An HTTP request as the handler sees it (`hyperpy.http_request()`)."""
+    """An HTTP request as the handler sees it (`hyperpy.http_server.http_request()`)."""
 
     method: str
     path: str
@@ -97,36 +95,13 @@ class RouteError:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class _Template:
-    """A compiled path template: literal segments and `{name}` / `{name:path}` placeholders."""
-
-    def __init__(self, template: str) -> None:
-        self.template = template
-        parts = []
-        for segment in template.strip("/").split("/") if template.strip("/") else []:
-            match = _SEGMENT.match(segment)
-            if match is None:
-                parts.append(re.escape(segment))
-            elif match.group(2):
-                parts.append(f"(?P<{match.group(1)}>.+)")
-            else:
-                parts.append(f"(?P<{match.group(1)}>[^/]+)")
-        self.regex = re.compile("^/" + "/".join(parts) + "/?$") if parts else re.compile("^/?$")
-
-    def match(self, path: str) -> dict[str, str] | None:
-        found = self.regex.match(path)
-        if found is None:
-            return None
-        return {name: unquote(value) for name, value in found.groupdict().items()}
-
-
 class Router:
     """Routes requests among one app's `@http` handlers (in declaration order)."""
 
     def __init__(self, handlers: tuple[HandlerSpec, ...]) -> None:
         self.handlers = [h for h in handlers if "http" in h.kinds]
         self.by_variant = {h.variant: h for h in self.handlers}
-        self.templates = {h.name: _Template(h.http_path) for h in self.handlers if h.http_path is not None}
+        self.templates = {h.name: compile_path(h.http_path) for h in self.handlers if h.http_path is not None}
         self.kebab_paths = {h.name: h.default_http_paths[1] for h in self.handlers if h.http_path is None}
 
     def resolve(self, request: HttpRequest) -> RouteMatch | RouteError:
@@ -289,38 +264,34 @@ def _optional(hint: Any) -> bool:
 
 def text_to_value(param: ParamSpec, text: str, where: str) -> Any:
     """Convert a path/query/header string to the parameter's scalar type."""
-    hint = param.annotation
-    args = [a for a in typing.get_args(hint) if a is not type(None)] if _optional(hint) else None
-    if args:
-        hint = args[0]
-    while getattr(hint, "__supertype__", None) is not None:
-        hint = hint.__supertype__
+    info = scalar_info(param.annotation)
     path = f"{where}.{param.key}"
-    if hint is str:
+    if info is None:
+        return codec_for(param.annotation).decode(text, path)
+    hint = info.base
+    if info.kind == "str":
         return text
-    if hint is bool:
+    if info.kind == "bool":
         lowered = text.lower()
         if lowered in ("true", "1", "yes", "on"):
             return True
         if lowered in ("false", "0", "no", "off"):
             return False
         raise CodecError(path, "true or false", text)
-    if hint is int:
+    if info.kind == "int":
         try:
             return int(text)
         except ValueError:
             raise CodecError(path, "an integer", text) from None
-    if hint is float:
+    if info.kind == "float":
         try:
             return float(text)
         except ValueError:
             raise CodecError(path, "a number", text) from None
-    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+    if info.kind == "enum":
         return codec_for(hint).decode(text, path)
-    if typing.get_origin(hint) is typing.Literal:
-        for option in typing.get_args(hint):
-            same = text.lower() == str(option).lower() if isinstance(option, bool) else text == str(option)
-            if same:
-                return option
-        raise CodecError(path, "one of " + ", ".join(repr(o) for o in typing.get_args(hint)), text)
-    return codec_for(hint).decode(text, path)
+    for option in typing.get_args(hint):  # a Literal
+        same = text.lower() == str(option).lower() if isinstance(option, bool) else text == str(option)
+        if same:
+            return option
+    raise CodecError(path, "one of " + ", ".join(repr(o) for o in typing.get_args(hint)), text)

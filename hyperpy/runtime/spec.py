@@ -8,11 +8,9 @@ app fails at `hyperpy build` instead of misbehaving on a node.
 
 from __future__ import annotations
 
-import enum
 import functools
 import inspect
 import operator
-import re
 import sys
 import types
 import typing
@@ -32,7 +30,9 @@ from hyperpy.runtime.decorators import (
 )
 from hyperpy.runtime.errors import DeclarationError
 from hyperpy.runtime.naming import kebab_name, variant_name
+from hyperpy.runtime.paths import PathError, compile_path
 from hyperpy.runtime.state import EveryNSeconds, state_fields
+from hyperpy.runtime.typeinfo import scalar_info
 from hyperpy.runtime.types import Header, Query, Response, WithBlob, WsMessageType
 
 HTTP_SERVER = well_known.HTTP_SERVER
@@ -58,7 +58,6 @@ EXCLUSIVE_KINDS = ("init", "ws", "ws_open", "ws_close", "timer")
 RPC_KINDS = ("http", "local", "remote")
 DEFAULT_API_PATH = "/api"
 DEFAULT_WS_PATH = "/ws"
-_SEGMENT_PARAM = re.compile(r"^\{([A-Za-z_][A-Za-z0-9_]*)(:path)?\}$")
 
 
 @dataclass(frozen=True)
@@ -88,6 +87,7 @@ class HandlerSpec:
     timer_seconds: float | None = None
     timer_repeat: bool = True
     doc: str | None = None
+    http_status: int = 200
 
     @property
     def body_params(self) -> tuple[ParamSpec, ...]:
@@ -333,6 +333,7 @@ def _handler_spec(app_name: str, name: str, func: Any, decl: HandlerDecl) -> Han
         returns,
         http_methods=tuple(decl.http_methods) if decl.http_methods is not None else None,
         http_path=decl.http_path,
+        http_status=decl.http_status,
         doc=doc,
     )
 
@@ -340,42 +341,17 @@ def _handler_spec(app_name: str, name: str, func: Any, decl: HandlerDecl) -> Han
 def _path_params(app_name: str, name: str, path: str | None) -> list[str]:
     if path is None:
         return []
-    names = []
-    segments = path.strip("/").split("/") if path.strip("/") else []
-    for index, segment in enumerate(segments):
-        if "{" not in segment and "}" not in segment:
-            continue
-        match = _SEGMENT_PARAM.match(segment)
-        if match is None:
-            raise _fail(
-                app_name,
-                name,
-                f"path segment {segment!r} in {path!r} is malformed; a placeholder is a "
-                "whole segment like {item_id} (or {rest:path} as the last segment)",
-            )
-        if match.group(2) and index != len(segments) - 1:
-            raise _fail(app_name, name, f"{segment!r} in {path!r} must be the last segment")
-        if match.group(1) in names:
-            raise _fail(app_name, name, f"path {path!r} names {{{match.group(1)}}} twice")
-        names.append(match.group(1))
-    return names
+    try:
+        return list(compile_path(path).params)
+    except PathError as error:
+        raise _fail(app_name, name, str(error)) from None
 
 
 _SCALAR_HINT = "str, int, float, bool, an Enum or a Literal (optionally | None)"
 
 
 def _is_scalar(hint: Any) -> bool:
-    origin = typing.get_origin(hint)
-    if origin is typing.Annotated:
-        return _is_scalar(typing.get_args(hint)[0])
-    if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(hint) if a is not type(None)]
-        return len(args) == 1 and _is_scalar(args[0])
-    if origin is typing.Literal:
-        return True
-    if getattr(hint, "__supertype__", None) is not None:
-        return _is_scalar(hint.__supertype__)
-    return hint in (str, int, float, bool) or (isinstance(hint, type) and issubclass(hint, enum.Enum))
+    return scalar_info(hint) is not None
 
 
 def _rpc_param(
@@ -537,16 +513,7 @@ def _check_handler_set(app_name: str, handlers: tuple[HandlerSpec, ...]) -> None
 
 def bind_path(template: str) -> str:
     """Our `{id}` / `{rest:path}` templates in http-server's route syntax (`:id`, `*rest`)."""
-    segments = []
-    for segment in template.split("/"):
-        match = _SEGMENT_PARAM.match(segment)
-        if match is None:
-            segments.append(segment)
-        elif match.group(2):
-            segments.append("*" + match.group(1))
-        else:
-            segments.append(":" + match.group(1))
-    return "/".join(segments)
+    return compile_path(template).binding
 
 
 def _inferred_endpoints(

@@ -137,10 +137,12 @@ def create_project(
     *,
     parent: Path = Path("."),
     publisher: str = DEFAULT_PUBLISHER,
+    destination: Path | None = None,
 ) -> Path:
-    """Create `parent/name` from `template`, with its API files generated; return the project folder."""
+    """Create `destination` (default `parent/name`) from `template`, with its API files generated;
+    return the project folder."""
     names = project_names(name, publisher)
-    destination = parent / name
+    destination = destination if destination is not None else parent / name
     render(template, destination, names)
     generate_api_files(destination)
     return destination
@@ -159,18 +161,18 @@ def create_project(
 @click.option("--publisher", default=DEFAULT_PUBLISHER, show_default=True, help="Your node name (publisher).")
 @click.option(
     "--dir",
-    "parent",
+    "directory",
     type=click.Path(file_okay=False, path_type=Path),
-    default=".",
-    help="Where to create it.",
+    default=None,
+    help="The project folder to create (it may exist if empty) [default: ./NAME].",
 )
-def new_command(name: str, template: str, publisher: str, parent: Path) -> None:
+def new_command(name: str, template: str, publisher: str, directory: Path | None) -> None:
     """Create a new hyperpy project NAME from a template that builds and passes its tests."""
     from hyperpy.build.witgen.commands import USER_ERRORS
 
     handled: tuple[type[Exception], ...] = (ScaffoldError, *USER_ERRORS)
     try:
-        destination = create_project(name, template, parent=parent, publisher=publisher)
+        destination = create_project(name, template, publisher=publisher, destination=directory)
     except handled as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"created {destination} from the {template!r} template")

@@ -279,3 +279,16 @@ def test_slow_peer_that_stalls_in_the_middle_of_a_frame(victim: tuple[Node, Node
 
     run_attack(node, attack)
     assert_still_serving(honest, node, "ProtocolError: peer stalled for 1 s in the middle of a frame")
+
+
+def test_a_listener_without_the_listed_key_is_not_trusted(make_node: NodeMaker, pki: DirectoryPki) -> None:
+    """The initiator checks the responder too: if the PKI lists another key for b.dev than the one
+    the node at b.dev's address signs with, a.dev refuses the connection and reports Offline."""
+    a, b = make_node("a.dev"), make_node("b.dev")
+    assert b.transport is not None
+    listed = b.transport.identity()
+    pki.publish(Identity("b.dev", public_key_hex(Ed25519PrivateKey.generate()), listed.ip, listed.ports))
+    with pytest.raises(InjectOffline, match=r"b\.dev is offline"):
+        hello(a, "b.dev", "should not arrive")
+    a.terminal.wait_for("is not signed by its networking key in the PKI", timeout=5)
+    assert "should not arrive" not in b.terminal.text(all=True)

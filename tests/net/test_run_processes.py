@@ -143,8 +143,11 @@ def nodes(tmp_path: Path) -> Iterator[list[RunNode]]:
 def test_two_run_processes_chat_and_survive_a_kill(nodes: list[RunNode], mode: str) -> None:
     if mode == "component":
         from hyperpy.build import build_project
+        from hyperpy.node.control.compiled import precompile_package
 
-        build_project(CHAT_PROJECT)
+        # Compile the component into the machine-wide cache first, as `hyperpy run SOURCES` does, so
+        # the install behind start-package never waits for the compiler past kit's rpc timeout.
+        precompile_package(build_project(CHAT_PROJECT).zip_path.read_bytes())
         first, second = (node.start() for node in nodes)
         start_package(first)
         start_package(second)
@@ -196,3 +199,19 @@ def test_nodes_on_two_machines_meet_through_one_flag(tmp_path: Path) -> None:
             two.stop()
     finally:
         one.stop()
+
+
+def test_run_nodes_boots_several_nodes_that_talk(tmp_path: Path) -> None:
+    """`hyperpy run --nodes a,b2.dev`: both boot in one process (HTTP on --port and --port+1; `a`
+    means `a.dev`) and reach each other over the real network."""
+    node = RunNode("a.dev", tmp_path / "homes", free_port(), f"nodes-{os.getpid()}", "--nodes", "a,b2.dev")
+    node.start()
+    try:
+        assert any("node b2.dev ready on" in line for line in node.seen), node.seen
+        assert inject(node.url, "net:distro:sys", "hi b2", node="b2.dev").body_text() == "ack"
+        second = f"http://127.0.0.1:{node.port + 1}"
+        assert inject(second, "net:distro:sys", "hi a", node="a.dev").body_text() == "ack"
+        node.wait_for("a.dev: hi b2", timeout=30)
+        assert (tmp_path / "homes" / "b2.dev").is_dir()
+    finally:
+        node.stop()

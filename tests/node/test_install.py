@@ -8,6 +8,7 @@ import re
 import shutil
 import textwrap
 import urllib.request
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -136,12 +137,18 @@ def test_an_unbuilt_project_installs_natively_from_its_config(node: Node, tmp_pa
     """)
     )
     shutil.copyfile(PROCESSES / "probe.py", project / "hello_process.py")
+    (project / "api").mkdir()
+    (project / "api" / "hello.wit").write_text("interface hello {}\n")
     installed = node.install(project, mode="native")
     assert str(installed.package_id) == "hello:test.os"
     started(node, "hello")
     assert op(node, "hello:hello:test.os", {"op": "count"}) == 1
-    marker = (node.home / "vfs" / "hello:test.os" / "pkg" / "hello.wasm").read_bytes()
-    assert marker.startswith(b"#hyperpy-native")
+    pkg = node.home / "vfs" / "hello:test.os" / "pkg"
+    assert (pkg / "hello.wasm").read_bytes().startswith(b"#hyperpy-native")
+    # The same pkg/ as `hyperpy build` writes (hyperpy.package.pkg_contents), api.zip included, so
+    # the app store's GetApi answers for a natively installed package too.
+    with zipfile.ZipFile(pkg / "api.zip") as api:
+        assert api.read("hello.wit") == b"interface hello {}\n"
 
 
 def test_processes_of_a_package_start_after_all_are_initialized_and_granted(

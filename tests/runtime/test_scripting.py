@@ -6,7 +6,7 @@ import types
 
 import pytest
 
-from hyperpy import DeclarationError
+from hyperpy.errors import DeclarationError
 from hyperpy.runtime.entry import world_class
 from hyperpy.runtime.scripting import find_script, result_text
 

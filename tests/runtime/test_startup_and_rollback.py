@@ -88,3 +88,20 @@ def test_a_call_to_a_process_that_is_not_there_fails_at_once_saying_why(hyperpy_
     assert answer.startswith("refused: the kernel refused the call GetSetups at once")
     assert "nothere:starter:test.os is not running on fake.dev" in answer
     assert "lacks the capability to message it" in answer
+
+
+def test_http_success_statuses_and_json_errors(hyperpy_node: HyperpyNode) -> None:
+    hyperpy_node.install(PROJECT)
+    items = f"/{STARTER}/api/items"
+    created = hyperpy_node.http.post(items, json={"Create": "x"})
+    assert created.status == 201 and created.json() == {"name": "x"}
+    cleared = hyperpy_node.http.delete(items)
+    assert cleared.status == 204 and cleared.body == b"" and cleared.header("Content-Type") is None
+    wrong = hyperpy_node.http.post(items, json={"Create": 5}, headers={"Accept": "application/json"})
+    assert wrong.status == 400 and wrong.header("Content-Type") == "application/json"
+    error = wrong.json()
+    assert error["status"] == 400 and error["error"] == "Bad Request"
+    assert "expected a str, got 5" in error["detail"]
+    plain = hyperpy_node.http.post(items, json={"Create": 5})  # no JSON in Accept: the text as before
+    assert plain.status == 400 and plain.header("Content-Type") == "text/plain; charset=utf-8"
+    assert "expected a str, got 5" in plain.text

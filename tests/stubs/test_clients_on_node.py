@@ -15,6 +15,8 @@ import json
 import shutil
 import subprocess
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -45,23 +47,37 @@ def clients_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 browser = pytest.fixture(scope="module", name="browser")(chromium)
 
 
-def _open_page(browser: Any, url: str) -> Any:
-    """The app's page, retrying while the freshly installed process is still binding its paths."""
-    page = browser.new_page()
-    for _ in range(100):
-        response = page.goto(url)
-        if response is not None and response.status == 200:
-            return page
+def _wait_until_served(base: str) -> None:
+    """Wait until the freshly installed process has bound its page and its API (a first component
+    start compiles it; asking earlier gets a 404, or the bare prefix before the page is bound)."""
+    count = urllib.request.Request(
+        f"{base}/api/count",
+        data=b'{"Count":null}',
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    for _ in range(600):
+        try:
+            with urllib.request.urlopen(f"{base}/", timeout=10) as page:
+                ready = page.status == 200 and page.headers.get_content_type() == "text/html"
+            with urllib.request.urlopen(count, timeout=10) as answer:
+                ready = ready and answer.status == 200
+            if ready:
+                return
+        except urllib.error.URLError:
+            pass
         time.sleep(0.1)
-    raise AssertionError(f"{url} was never served")
+    raise AssertionError(f"{base}/ was never served")
 
 
 def test_a_ui_page_calls_every_kind_of_handler_through_the_generated_client(
     browser: Any, hyperpy_node: Any, clients_project: Path
 ) -> None:
     hyperpy_node.install(clients_project)
-    page = _open_page(browser, f"{hyperpy_node.url}/{PROCESS}/")
+    _wait_until_served(f"{hyperpy_node.url}/{PROCESS}")
+    page = browser.new_page()
     try:
+        page.goto(f"{hyperpy_node.url}/{PROCESS}/")
         page.wait_for_function("document.getElementById('results').textContent !== 'running'", timeout=30_000)
         results = json.loads(page.text_content("#results") or "{}")
     finally:

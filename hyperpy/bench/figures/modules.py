@@ -6,9 +6,10 @@ runtime modules (component mode, warm compile cache), and measures:
 
 * `modules.http` - HTTP requests per second (8 concurrent aiohttp clients) through the node's
   http-server to the process and back, against a plain aiohttp server of the same library answering
-  the same request directly, in the same run. The ratio is the figure.
+  the same request directly, in the same run. The ratio is the figure. The clients run in a Python
+  process of their own (`client_rate`), so they do not compete with the node for its GIL.
 * `modules.websocket` - WebSocket echo round trips per second through http-server and the process,
-  against a plain aiohttp WebSocket echo.
+  against a plain aiohttp WebSocket echo (its client out of process too).
 * `modules.vfs` / `modules.kv` / `modules.sqlite` - operations per second a process gets from a module
   (sequential request/response: a 64-byte vfs `Write`, a kv `Set`, a sqlite `INSERT` with parameters),
   against the same storage work done directly in Python (file write; SQLite in WAL mode, which is
@@ -27,6 +28,8 @@ import json
 import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -143,21 +146,55 @@ class PlainServer:
 
 
 async def http_rate(url: str, total: int) -> float:
-    """Requests per second for `total` POSTs from HTTP_CONCURRENCY concurrent clients."""
+    """Requests per second for `total` POSTs from HTTP_CONCURRENCY concurrent clients (after each
+    client's connection is made and used once)."""
     remaining = [total]
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=HTTP_CONCURRENCY)) as session:
+
+        async def post() -> None:
+            async with session.post(url, data=b'{"hello":1}') as response:
+                await response.read()
+                if response.status != 200:
+                    raise RuntimeError(f"{url} answered {response.status}")
 
         async def client() -> None:
             while remaining[0] > 0:
                 remaining[0] -= 1
-                async with session.post(url, data=b'{"hello":1}') as response:
-                    await response.read()
-                    if response.status != 200:
-                        raise RuntimeError(f"{url} answered {response.status}")
+                await post()
 
+        await asyncio.gather(*(post() for _ in range(HTTP_CONCURRENCY)))  # warm: connections open
         started = time.perf_counter()
         await asyncio.gather(*(client() for _ in range(HTTP_CONCURRENCY)))
         return total / (time.perf_counter() - started)
+
+
+def client_rate(kind: str, url: str, total: int) -> float:
+    """`http_rate` or `websocket_rate` run by a client in its own Python process.
+
+    The client must not share the server's interpreter: in one process its event loop competes for
+    the GIL with the node's loop and process threads (issue 18), so the figure would measure the
+    client as much as the node. The child's start-up is outside the timed part.
+    """
+    command = [
+        sys.executable,
+        "-c",
+        "from hyperpy.bench.figures.modules import client_main; client_main()",
+        kind,
+        url,
+        str(total),
+    ]
+    completed = subprocess.run(command, capture_output=True, text=True, check=False, timeout=600)
+    if completed.returncode != 0:
+        tail = "\n".join((completed.stderr or completed.stdout).strip().splitlines()[-15:])
+        raise RuntimeError(f"bench {kind} client failed (exit {completed.returncode}):\n{tail}")
+    return float(json.loads(completed.stdout.strip().splitlines()[-1])["rate"])
+
+
+def client_main() -> None:
+    """Entry point of the out-of-process client: `kind url total` in sys.argv; JSON on stdout."""
+    kind, url, total = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    measure = http_rate if kind == "http" else websocket_rate
+    print(json.dumps({"rate": asyncio.run(measure(url, total))}))
 
 
 async def websocket_rate(url: str, total: int) -> float:
@@ -314,11 +351,11 @@ def _measure(state: ModulesState, counts: dict[str, int]) -> dict[str, Sample]:
             node_base = f"http://127.0.0.1:{port}/{PROCESS}"
             plain_base = f"http://127.0.0.1:{plain.port}"
             pairs = [
-                (HTTP, lambda base: asyncio.run(http_rate(f"{base}/api", counts["http"]))),
+                (HTTP, lambda base: client_rate("http", f"{base}/api", counts["http"])),
                 (
                     WEBSOCKET,
-                    lambda base: asyncio.run(
-                        websocket_rate(base.replace("http://", "ws://") + "/ws", counts["websocket"])
+                    lambda base: client_rate(
+                        "websocket", base.replace("http://", "ws://") + "/ws", counts["websocket"]
                     ),
                 ),
             ]

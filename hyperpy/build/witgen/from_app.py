@@ -44,15 +44,12 @@ the reason, before anything is written.
 from __future__ import annotations
 
 import ast
-import contextlib
 import dataclasses
 import enum
 import hashlib
-import importlib
 import json
 import re
 import sys
-import traceback
 import types
 import typing
 from collections.abc import Mapping, Sequence
@@ -68,6 +65,7 @@ from hyperpy.build.witgen.naming import (
     wit_ident,
 )
 from hyperpy.build.witgen.reader import JSON_FORM_PREFIX, RAW_RESPONSE_COMMENT
+from hyperpy.package.process_module import AppImportError, import_app
 
 HTTP_DEFAULT_METHOD = "POST"
 SIGNATURE_KINDS = ("http", "local", "remote")  # kit sorts the records; this is the resulting order
@@ -556,32 +554,12 @@ class ProcessApi:
 
 
 def load_process_module(root: Path, module_name: str) -> types.ModuleType:
-    """Import a project's process module on the host (project root first on sys.path), freshly.
-
-    The build needs the app object to describe its API; a stale module from an earlier import (e.g.
-    `hyperpy dev` after an edit, or another project's module of the same name) would describe other
-    code, so any non-installed module of that name is dropped from `sys.modules` first.
-    """
-    root_text = str(root.resolve())
-    for name, module in list(sys.modules.items()):
-        file = getattr(module, "__file__", None) or ""
-        installed = file.startswith((sys.prefix, sys.base_prefix))
-        if (name == module_name or name.startswith(module_name + ".")) and not installed:
-            del sys.modules[name]
-    sys.path.insert(0, root_text)
+    """Import a project's process module on the host (`hyperpy.package.process_module.import_app`,
+    the one rule for the build and the node's native install); failures become ApiWitError."""
     try:
-        importlib.invalidate_caches()
-        return importlib.import_module(module_name)
-    except Exception as error:
-        frame = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
-        where = f" ({frame.filename}:{frame.lineno})" if frame is not None else ""
-        raise ApiWitError(
-            f"importing process module {module_name!r} from {root} failed{where}: "
-            f"{type(error).__name__}: {error}"
-        ) from error
-    finally:
-        with contextlib.suppress(ValueError):
-            sys.path.remove(root_text)
+        return import_app(root, module_name)
+    except AppImportError as error:
+        raise ApiWitError(str(error)) from error.__cause__
 
 
 def defines_wit_world(path: Path) -> bool:

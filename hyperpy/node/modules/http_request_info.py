@@ -21,15 +21,17 @@ LONGEST_TIMEOUT_SECONDS = 365 * 24 * 3600.0
 _U64_TEXT = re.compile(r"\+?[0-9]{1,20}")  # what Rust's `u64::from_str` accepts (ASCII digits only)
 
 
+_VISIBLE_ASCII = re.compile(rb"[\t\x20-\x7e]*")  # what http's HeaderValue::to_str accepts
+
+
 def header_map(request: web.Request) -> dict[str, str]:
     """Request headers as Hyperdrive serializes them: lower-case names, last value wins,
-    values that are not visible ASCII become ""."""
-    headers: dict[str, str] = {}
-    for raw_name, raw_value in request.raw_headers:
-        value = raw_value.decode("latin-1")
-        visible = all(char == "\t" or 32 <= ord(char) < 127 for char in value)
-        headers[raw_name.decode("latin-1").lower()] = value if visible else ""
-    return headers
+    values that are not visible ASCII become "". (Runs for every request: one regex per value.)"""
+    visible = _VISIBLE_ASCII.fullmatch
+    return {
+        raw_name.decode("latin-1").lower(): raw_value.decode("ascii") if visible(raw_value) else ""
+        for raw_name, raw_value in request.raw_headers
+    }
 
 
 def peer_address(request: web.Request) -> str | None:

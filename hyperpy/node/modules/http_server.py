@@ -462,7 +462,7 @@ class HttpServerModule(ModuleBase):
         try:
             self.request(
                 Address(self.node.our_node, app),
-                encode_json(incoming),
+                encode_json(incoming, has_float=False),  # strings and None only: the C encoder
                 blob=LazyLoadBlob(None, body),
                 expects_response=max(1, math.ceil(timeout)),
                 request_id=request_id,
@@ -496,7 +496,9 @@ class HttpServerModule(ModuleBase):
             return web.Response(status=500, content_type="application/octet-stream")
         if answer.status < 100 or answer.status > 999:
             return web.Response(status=500, content_type="application/octet-stream")
-        headers = {"Content-Type": "application/octet-stream"}
+        # A 204/304 has no content, so no default type either (RFC 9110 §15.3.5, §15.4.5).
+        no_content = answer.status in (204, 304)
+        headers = {} if no_content else {"Content-Type": "application/octet-stream"}
         for name, value in answer.headers.items():
             if _valid_header(name, value) and name.lower() not in ("content-length", "transfer-encoding"):
                 headers = {key: kept for key, kept in headers.items() if key.lower() != name.lower()}

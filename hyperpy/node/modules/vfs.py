@@ -26,10 +26,8 @@ import errno
 import hashlib
 import io
 import os
-import posixpath
 import shutil
 import stat
-import zipfile
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -54,6 +52,7 @@ from hyperpy.node.modules.wire import (
 from hyperpy.node.persistence import atomic_write
 from hyperpy.node.well_known import drive_cap_params
 from hyperpy.node.wit_types import Capability, LazyLoadBlob, ProcessId
+from hyperpy.package.archive import NotAZipError, PackageZip, PackageZipError
 
 KERNEL = module_id("kernel")
 OPEN_FILE_LIMIT = 128
@@ -591,27 +590,29 @@ def _hash(vfs: VfsModule, call: _Call) -> Outcome:
 
 
 def _add_zip(vfs: VfsModule, call: _Call) -> None:
-    """Unzip the blob into the path like Hyperdrive: entries in order; directories must be listed."""
+    """Unzip the blob into the path like Hyperdrive: directories, then files; a file's directory must
+    be listed in the zip (or exist). Unlike Hyperdrive, the zip is checked first with the package-zip
+    rules (`PackageZip`: at most MAX_ENTRIES entries and MAX_UNPACKED_BYTES unpacked, no absolute or
+    `..` paths, no symbolic links), so a zip bomb or an escaping entry writes nothing."""
     data = _need_blob(call.blob)
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, ValueError) as error:
-        problem = {"error": f"invalid Zip archive: {error}", "path": str(call.path)}
-        raise VfsFailure({"ParseError": problem}) from None
+        archive = PackageZip(data, "AddZip blob")
+    except NotAZipError as error:
+        raise VfsFailure(
+            {"ParseError": {"error": f"invalid Zip archive: {error}", "path": str(call.path)}}
+        ) from None
+    except PackageZipError as error:
+        raise VfsFailure({"IOError": str(error)}, f"refused: {error}") from None
     call.path.mkdir(parents=True, exist_ok=True)
-    with archive:
-        for info in archive.infolist():
-            relative = posixpath.normpath(info.filename)
-            if relative == ".." or relative.startswith("../") or posixpath.isabs(relative):
-                raise VfsFailure({"IOError": f"zip entry {info.filename!r} would land outside the drive"})
-            local = call.path / relative
-            if info.is_dir():
-                local.mkdir(parents=True, exist_ok=True)
-                continue
-            try:
-                local.write_bytes(archive.read(info))
-            except zipfile.BadZipFile:
-                raise VfsFailure("UnzipError") from None
+    for entry in archive.entries():
+        local = call.path / entry.name
+        if entry.is_dir:
+            local.mkdir(parents=True, exist_ok=True)
+            continue
+        try:
+            local.write_bytes(archive.read(entry.name))
+        except PackageZipError:
+            raise VfsFailure("UnzipError") from None
 
 
 FILE_ACTIONS: dict[str, Callable[[VfsModule, _Call], Outcome | None]] = {

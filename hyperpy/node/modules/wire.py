@@ -44,10 +44,11 @@ class WireError(ValueError):
         self.detail = detail
 
 
-def encode_json(value: object) -> bytes:
+def encode_json(value: object, *, has_float: bool = True) -> bytes:
     """Serialize like serde_json::to_vec (`hyperpy.runtime.jsonwire`, the one serde_json writer):
-    no whitespace, non-ASCII kept as UTF-8, floats in ryu's form (`0.00001`, `1e20`)."""
-    return jsonwire.dumps(value)
+    no whitespace, non-ASCII kept as UTF-8, floats in ryu's form (`0.00001`, `1e20`).
+    `has_float=False` promises the value holds no float, for jsonwire's C-encoder fast path."""
+    return jsonwire.dumps(value, has_float=has_float)
 
 
 def decode_json(body: bytes) -> object:

@@ -18,8 +18,9 @@ What it mirrors (hyperdrive/src/net/mod.rs, connect.rs, tcp/, ws/, indirect.rs):
   direct target, or, for an indirect target routing through us, by asking the target to dial back
   (`ConnectionRequest`) and pairing the two streams.
 
-Deliberate differences: messages still queued when a connection drops are retried once on a new
-connection (Hyperdrive drops them with the task), so nothing queued is lost silently; idle
+Deliberate differences: messages still queued when a connection drops, or written to it in its last
+second, are retried once on a new connection (Hyperdrive drops them with the task), so nothing
+queued is lost silently and a peer that just stopped is reported Offline, not a Timeout later; idle
 connections close after 30 minutes without traffic (Hyperdrive: 30 minutes after opening).
 
 The transport runs its own asyncio loop on its own thread, so a slow peer never stalls the kernel.
@@ -40,6 +41,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
+import msgpack
 from aiohttp import web
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -85,6 +87,7 @@ if TYPE_CHECKING:
     from hyperpy.node.terminal import Terminal
 
 IDLE_TIMEOUT = 1800.0
+RECENT_WINDOW = 1.0
 KEEPALIVE_INTERVAL = 30.0
 ROUTER_RETRY_INTERVAL = 4.0
 WS_MAX_FRAME = 65535 + 64
@@ -135,6 +138,9 @@ class _Peer:
     pipe: Pipe | None = None
     last_message: float = field(default_factory=time.time)
     connected: bool = False
+    recent: deque[tuple[float, _Queued]] = field(default_factory=deque)
+    """Messages written in the last `RECENT_WINDOW` seconds (see `_requeue`)."""
+    replaced: bool = False
 
 
 class NetTransport:
@@ -395,6 +401,15 @@ class NetTransport:
         ]
 
     def _outbound(self, km: KernelMessage) -> None:
+        """Serialize, check the size cap and queue `km` (any failure goes back to its sender)."""
+        try:
+            self._serialize_and_queue(km)
+        except Exception as error:
+            text = "".join(traceback.format_exception(error))
+            self._print(0, f"net: could not send a message to {km.target}: {text}")
+            self._error(km, SendErrorKind.OFFLINE, f"net could not send it: {_describe(error)}")
+
+    def _serialize_and_queue(self, km: KernelMessage) -> None:
         if isinstance(km.message, Message_Request):
             caps = km.message.value.capabilities
         else:
@@ -572,7 +587,16 @@ class NetTransport:
             self._requeue(peer)
 
     def _requeue(self, peer: _Peer) -> None:
-        """Messages not yet written get one more try on a new connection (see module doc)."""
+        """Messages not yet written get one more try on a new connection (see module doc), and so do
+        those written in the last second before the connection was found dead: a peer that just
+        stopped had closed its end while they were on their way (the new attempt then reports
+        Offline at once instead of a Timeout much later). Not after a replacement by a newer
+        connection, whose peer is alive."""
+        if not peer.replaced:
+            cutoff = time.time() - RECENT_WINDOW
+            fresh = [item for written, item in peer.recent if written >= cutoff and item.attempts == 0]
+            peer.queue.extendleft(reversed(fresh))
+        peer.recent.clear()
         while peer.queue:
             item = peer.queue.popleft()
             if item.attempts >= 1:
@@ -587,7 +611,10 @@ class NetTransport:
                 item = peer.queue[0]
                 await pipe.send_message(noise, item.frame)
                 peer.queue.popleft()
-                peer.last_message = time.time()
+                now = peer.last_message = time.time()
+                peer.recent.append((now, item))
+                while peer.recent and peer.recent[0][0] < now - RECENT_WINDOW:
+                    peer.recent.popleft()
             peer.wake.clear()
             try:
                 await asyncio.wait_for(peer.wake.wait(), KEEPALIVE_INTERVAL)
@@ -684,6 +711,8 @@ class NetTransport:
             identity = Identity.from_json(await request.json())
             if not is_publisher_safe(identity.name) or len(identity.key_bytes()) != 32:
                 raise PkiError(f"{identity.name!r}: a node name and a 0x-prefixed 32-byte key are required")
+            if identity.name == self.name:
+                raise PkiError(f"{self.name} is this node; only it publishes its own entry")
         except (ValueError, PkiError) as error:
             self._print(1, f"net: refused a PKI entry from {request.remote}: {error}")
             return web.json_response({"error": str(error)}, status=400)
@@ -723,6 +752,7 @@ class NetTransport:
         queue moves to the new one (Hyperdrive kills the old connection)."""
         existing = self._peers.get(peer.identity.name)
         if existing is not None:
+            existing.replaced = True
             peer.queue = existing.queue
             existing.queue = deque()
             self._spawn(self._drop_peer(existing, fail_queue=False))
@@ -903,9 +933,8 @@ class NetTransport:
 
 
 def _net_action(value: Any) -> bytes:
-    import msgpack
-
-    return msgpack.packb(value, use_bin_type=True)
+    """A NetAction body, as rmp-serde writes it."""
+    return bytes(msgpack.packb(value, use_bin_type=True))
 
 
 def _describe(error: BaseException) -> str:

@@ -74,6 +74,9 @@ def engine_config() -> wasmtime.Config:
     """A fresh Config with Hyperdrive's feature set (a Config is consumed by the Engine it builds)."""
     config = wasmtime.Config()
     apply_hyperdrive_features(config)
+    # Lets `kill` stop a component that loops without host calls (hyperpy.node.runners.run_limits).
+    # It changes the compiled code, so it is part of the fingerprint below.
+    config.epoch_interruption = True
     return config
 
 
@@ -85,6 +88,7 @@ def engine_fingerprint() -> str:
         "system": platform.system(),
         "features": HYPERDRIVE_CONFIG_FEATURES,
         "off": HYPERDRIVE_CAPI_FEATURES_OFF,
+        "epoch_interruption": True,
     }
     text = json.dumps(description, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]

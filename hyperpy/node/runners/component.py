@@ -11,7 +11,11 @@ way Hyperdrive sets it up (runtime-contract.md §1.1-§1.3):
   traceback shows up there); `wasi:cli/exit` ends the process like a trap;
 * each `run` is a fresh Store and instance (fresh memory), which is what Restart needs; the Store
   lives and dies on the calling thread (wasmtime-py objects are not thread-safe; the compiled
-  Component and the Engine are shared).
+  Component and the Engine are shared);
+* not like Hyperdrive, which bounds neither: each Store has a memory limit and an epoch deadline
+  (`run_limits`), so `kill` stops a component that loops without host calls, and one that allocates
+  without bound crashes with "out of memory" instead of taking the machine's memory. The host's
+  optional `stop_requested()` says when the kernel killed the process.
 
 Every function of `standard` the component imports forwards to the `StandardHost`, with values
 carried across the C API by `wasm_marshal` (type plans read once per component) and converted to
@@ -31,7 +35,7 @@ from typing import Any
 import wasmtime
 from wasmtime.component import Component, Linker, LinkerInstance
 
-from hyperpy.node.contracts import ProcessCrashed, ProcessTrap, StandardHost
+from hyperpy.node.contracts import OUT_OF_MEMORY, ProcessCrashed, ProcessTrap, StandardHost
 from hyperpy.node.runners import wasm_marshal
 from hyperpy.node.runners import wasm_values as values
 from hyperpy.node.runners.compile_cache import (
@@ -40,6 +44,7 @@ from hyperpy.node.runners.compile_cache import (
     headline_and_cause,
     root_cause,
 )
+from hyperpy.node.runners.run_limits import DEFAULT_MEMORY_LIMIT_MB, MEMORY_LIMIT_ENV, RunLimits
 from hyperpy.node.runners.stderr_tail import STDERR_TAIL_BYTES, StderrTail
 from hyperpy.node.wit_types import Err
 
@@ -83,6 +88,9 @@ class ComponentRunner:
     linker, Store and instance, and the runner itself is only read.
     """
 
+    memory_mb: int = DEFAULT_MEMORY_LIMIT_MB
+    """Linear-memory limit of each instance (`run_limits`); the constructor's `memory_mb` sets it."""
+
     def __init__(
         self,
         wasm: bytes | bytearray | Path | str,
@@ -91,6 +99,7 @@ class ComponentRunner:
         cache: CompileCache | None = None,
         label: str | None = None,
         echo_stdout: bool = False,
+        memory_mb: int = DEFAULT_MEMORY_LIMIT_MB,
     ) -> None:
         if isinstance(wasm, (bytes, bytearray)):
             data = bytes(wasm)
@@ -104,6 +113,7 @@ class ComponentRunner:
             self.label = label or path.name
         self.cache = cache if cache is not None else CompileCache(cache_dir)
         self.echo_stdout = echo_stdout
+        self.memory_mb = memory_mb
         self.component: Component = self.cache.load(data, label=self.label)
         self._check_interface()
 
@@ -143,13 +153,15 @@ class ComponentRunner:
 
     def run(self, host: StandardHost, our: str) -> None:
         """Instantiate afresh on this thread and call `init(our)`; see the module docstring."""
-        session = _RunSession(host)
+        limits = RunLimits(getattr(host, "stop_requested", _never), self.memory_mb)
+        session = _RunSession(host, limits)
         engine = self.cache.engine
         linker = Linker(engine)
         linker.add_wasip2()
         with linker.root() as root, root.add_instance(STANDARD_INTERFACE) as standard:
             session.define_standard(standard, self.plans)
         store = wasmtime.Store(engine)
+        limits.apply(store, engine)
         try:
             self._run_in(store, linker, session, our)
         finally:
@@ -179,11 +191,16 @@ class ComponentRunner:
         init.post_return(store)
 
 
+def _never() -> bool:
+    return False
+
+
 class _RunSession:
     """One run's link to its host: the standard functions, the stderr ring, and why it trapped."""
 
-    def __init__(self, host: StandardHost) -> None:
+    def __init__(self, host: StandardHost, limits: RunLimits) -> None:
         self.host = host
+        self.limits = limits
         self.stderr = StderrTail()
         self.trap_reason: str | None = None
         self.signal: BaseException | None = None  # a non-Exception from the host (kernel's kill)
@@ -204,7 +221,13 @@ class _RunSession:
             reason = root_cause(str(exc))
         else:  # wasmtime re-raised a Python exception from a callback it could not report otherwise
             reason = f"{type(exc).__name__}: {exc}"
-        return ProcessCrashed(reason, self.stderr.text())
+        stderr = self.stderr.text()
+        if "MemoryError" in stderr or "MemoryError" in reason:
+            reason = (
+                f"{OUT_OF_MEMORY}: the process reached its memory limit of {self.limits.memory_mb} MB "
+                f"(Node(process_memory_mb=...) or ${MEMORY_LIMIT_ENV} sets it); {reason}"
+            )
+        return ProcessCrashed(reason, stderr)
 
     def _trap(self, function: str, exc: BaseException) -> wasmtime.WasmtimeError:
         """Record why the guest must trap and return the error that makes wasmtime trap it."""

@@ -33,6 +33,7 @@ from typing import Any
 
 from hyperpy.node.contracts import ProcessCrashed, StandardHost
 from hyperpy.node.process_thread import ProcessKilled
+from hyperpy.node.runners.native_guard import guest_code
 from hyperpy.node.runners.native_shim import (
     GuestTrap,
     bound_to_thread,
@@ -109,7 +110,8 @@ class NativeRunner:
         install_shims()
         route_std_streams()
         stderr = StderrTail()
-        with bound_to_thread(host, stderr, self._echo_stdout):
+        report = lambda line: host.print_to_terminal(0, line)  # noqa: E731
+        with bound_to_thread(host, stderr, self._echo_stdout), guest_code(report):
             module, unique_name = import_fresh(self.ref)
             try:
                 world = _world_of(module, self.ref)

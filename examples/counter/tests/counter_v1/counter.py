@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from hyperpy import EveryMessage, app, local
+from hyperpy import app, local
+from hyperpy.state import EveryMessage
 
 
 @app(name="counter", save=EveryMessage())

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from app_never import Bench
 
-from hyperpy import EveryMessage, app
+from hyperpy import app
+from hyperpy.state import EveryMessage
 
 
 @app(name="bench-every", save=EveryMessage())

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from hyperpy import Never, app, call, local
+from hyperpy import app, call, local
+from hyperpy.state import Never
 
 
 @app(name="bench", save=Never())

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from app_never import Bench
 
-from hyperpy import OnDiff, app
+from hyperpy import app
+from hyperpy.state import OnDiff
 
 
 @app(name="bench-ondiff", save=OnDiff())

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from probe import Probe
 
-from hyperpy import OnDiff, app
+from hyperpy import app
+from hyperpy.state import OnDiff
 
 
 @app(name="peer", save=OnDiff())

@@ -11,22 +11,17 @@ from hyperpy import (
     CallOffline,
     CallTimeout,
     Err,
-    EveryMessage,
-    Header,
     HTTPError,
     Ok,
     Proxy,
     RemoteError,
-    Response,
     Result,
-    WithBlob,
     app,
+    background,
     call,
     call_raw,
     http,
     http_client,
-    http_request,
-    incoming_blob,
     init,
     local,
     log,
@@ -34,12 +29,11 @@ from hyperpy import (
     our,
     remote,
     send,
-    set_response_status,
     source,
-    spawn,
-    transient,
     vfs,
 )
+from hyperpy.http_server import Header, Response, WithBlob, http_request, incoming_blob, set_response_status
+from hyperpy.state import EveryMessage, transient
 
 
 @dataclass
@@ -150,7 +144,7 @@ class Probe:
             self.count += by
             log(f"background added {by}", verbosity=0)
 
-        spawn(later())
+        background(later())
         return True
 
     @local

@@ -66,3 +66,12 @@ class Starter:
         except CallTimeout as error:
             return f"{'refused' if error.refused else 'timeout'}: {error}"
         return "answered"
+
+    @http(method="POST", path="/api/items", status=201)
+    def create(self, name: str) -> Item:
+        self.items.append(Item(name))
+        return self.items[-1]
+
+    @http(method="DELETE", path="/api/items", status=204)
+    def clear(self) -> None:
+        self.items.clear()

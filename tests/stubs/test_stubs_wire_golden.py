@@ -304,3 +304,29 @@ def test_stub_sends_the_rust_callers_bytes_and_the_node_answers_the_rust_hyperap
     assert answered == response_body, "the node's answer differs from the Rust hyperapp's"
     expected = make_expected(stub)
     assert result == expected and type(result) is type(expected)
+
+
+@pytest.mark.parametrize(
+    ("number", "body"),
+    [
+        (float("nan"), b'{"EchoFloat":null}'),
+        (float("inf"), b'{"EchoFloat":null}'),
+        (float("-inf"), b'{"EchoFloat":null}'),
+    ],
+)
+def test_non_finite_floats_are_sent_as_serde_json_writes_them(
+    stub: ModuleType, number: float, body: bytes
+) -> None:
+    """`json!(f64::NAN)` is `Value::Null`, so a Rust caller sends `null` (never the non-JSON `NaN`)."""
+    sent: list[bytes] = []
+
+    async def transport(target: str, request: bytes, timeout: float) -> bytes:
+        sent.append(request)
+        return b"0.0"
+
+    stub.use_transport(transport)
+    try:
+        assert asyncio.run(stub.echo_float(TARGET, number)) == 0.0
+    finally:
+        stub.use_transport(None)
+    assert sent == [body]
