@@ -38,14 +38,15 @@ from hyperpy.build.component_abi import (
     inspect_component,
 )
 from hyperpy.package.archive import PackageZip, PackageZipError
+from hyperpy.package.kit_layout import is_project_dir
 from hyperpy.package.manifest import MANIFEST_FILE, ManifestEntry, ManifestError, parse_manifest
 from hyperpy.package.metadata import METADATA_FILE, MetadataError, PackageMetadata, parse_metadata
 from hyperpy.package.problems import Problem
+from hyperpy.package.scripts import SCRIPTS_FILE, ScriptsError, parse_scripts
 from hyperpy.runtime import jsonwire
 
 STANDARD_INTERFACE = "hyperware:process/standard@1.0.0"
 STANDARD_PACKAGE_PREFIX = "hyperware:process/"
-SCRIPTS_FILE = "scripts.json"
 
 # The imports of the WASI 0.2 command world (`wasi:cli/imports`): exactly what
 # `wasmtime_wasi::p2::add_to_linker_async` links in Hyperdrive. Nothing else from WASI is available
@@ -298,6 +299,10 @@ def summarize_component(facts: ComponentFacts) -> str:
 
 
 class PackageFiles(Protocol):
+    def unbuilt(self, name: str) -> str | None:
+        """How to make a missing wasm when `hyperpy build` would (a project directory), else None."""
+        ...
+
     def read(self, name: str) -> bytes | None:
         """Bytes of `name` (relative to pkg/, leading '/' allowed), or None when absent."""
         ...
@@ -311,6 +316,8 @@ class PackageFiles(Protocol):
 class _DirectoryFiles:
     root: Path
     prefix: str
+    # The project beside pkg/ when it builds with `hyperpy build` (pyproject or kit layout).
+    project: Path | None = None
 
     def read(self, name: str) -> bytes | None:
         path = self.root / name.lstrip("/")
@@ -319,11 +326,24 @@ class _DirectoryFiles:
     def label(self, name: str) -> str:
         return f"{self.prefix}{name.lstrip('/')}"
 
+    def unbuilt(self, name: str) -> str | None:
+        """The fix for a missing wasm that `hyperpy build` would make: None if it would not."""
+        if self.project is None:
+            return None
+        stem = name.lstrip("/").removesuffix(".wasm")
+        source = self.project / stem / "src" / "lib.py"
+        if source.is_file():
+            return f"not built yet: run `hyperpy build` (it builds {name.lstrip('/')} from {stem}/src/lib.py)"
+        return "not built yet: run `hyperpy build`"
+
 
 @dataclass
 class _ZipFiles:
     archive: PackageZip
     prefix: str
+
+    def unbuilt(self, name: str) -> str | None:
+        return None
 
     def read(self, name: str) -> bytes | None:
         return self.archive.read(name) if self.archive.has_file(name) else None
@@ -399,7 +419,7 @@ def _check_directory(path: Path, report: CheckReport, progress: Progress) -> Non
     elif (path / "pkg").is_dir():
         pkg_dir, package_dir, metadata_required = path / "pkg", path, True
     else:
-        built_here = (path / "pyproject.toml").is_file()
+        built_here = is_project_dir(path)
         report.problems.append(
             Problem(
                 _display(path),
@@ -409,7 +429,8 @@ def _check_directory(path: Path, report: CheckReport, progress: Progress) -> Non
             )
         )
         return
-    files = _DirectoryFiles(pkg_dir, _display(pkg_dir).rstrip("/") + "/")
+    project = package_dir if is_project_dir(package_dir) else None
+    files = _DirectoryFiles(pkg_dir, _display(pkg_dir).rstrip("/") + "/", project)
     _check_package(files, report, progress)
     _check_metadata_file(package_dir / METADATA_FILE, report, required=metadata_required)
 
@@ -471,7 +492,9 @@ def _check_package(files: PackageFiles, report: CheckReport, progress: Progress)
                     manifest_label,
                     f"[{index}].process_wasm_path",
                     f"{wasm_path} does not exist in the package",
-                    "build the process with `hyperpy build`, or point process_wasm_path at an existing .wasm",
+                    files.unbuilt(wasm_path)
+                    or "build the process with `hyperpy build`, or point process_wasm_path at an existing "
+                    ".wasm",
                 )
             )
             continue
@@ -506,20 +529,20 @@ def _check_scripts(files: PackageFiles, report: CheckReport, progress: Progress)
         return
     label = files.label(SCRIPTS_FILE)
     try:
-        scripts = jsonwire.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        report.problems.append(Problem(label, "", f"not valid JSON: {exc}", "fix the JSON syntax"))
-        return
-    if not isinstance(scripts, dict):
-        report.problems.append(
-            Problem(label, "", 'must be a JSON object {"<script>.wasm": {...}}', "wrap the entries in {...}")
-        )
+        scripts = parse_scripts(raw, label)
+    except ScriptsError as exc:
+        report.problems.extend(exc.problems)
         return
     for name in sorted(scripts):
         data = files.read(name)
         if data is None:
             report.problems.append(
-                Problem(label, name, f"{name} does not exist in the package", "build it or remove the entry")
+                Problem(
+                    label,
+                    name,
+                    f"{name} does not exist in the package",
+                    files.unbuilt(name) or "build it or remove the entry",
+                )
             )
             continue
         _check_component(data, files.label(name), f"script {name}", report, progress)

@@ -2,7 +2,8 @@
 
 The per-process summary shows each process's effective requested and granted capabilities and where
 each came from (config or inferred), so what the manifest will request and grant is never a surprise
-and can be overridden in `[tool.hyperpy.processes.<name>]`.
+and can be overridden in `[tool.hyperpy.processes.<name>]`. Scripts (`pkg/scripts.json`) are listed
+too; a manifest.json or scripts.json the user wrote is reported as kept as written.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ def _summary(result: BuildResult, console: Console) -> None:
     for process in result.processes:
         status = "built" if process.status == "built" else "cached (inputs unchanged)"
         timing = f" in {process.seconds:.1f}s" if process.status == "built" else ""
+        role = "script, " if process.role == "script" else ""
+        style = f", kit bindings `{process.bindings}`" if process.bindings else ""
         console.print(
-            f"[bold]{process.name}[/bold] ({process.kind}): {status}{timing}, "
+            f"[bold]{process.name}[/bold] ({role}{process.kind}{style}): {status}{timing}, "
             f"{process.wasm_size / 1e6:.1f} MB -> {process.wasm_path}",
             soft_wrap=True,
         )
@@ -33,6 +36,12 @@ def _summary(result: BuildResult, console: Console) -> None:
         console.print(f"  request_capabilities: {capabilities}", markup=False, soft_wrap=True)
         console.print(f"  grant_capabilities: {grants}", markup=False, soft_wrap=True)
         console.print(f"  request_networking: {str(networking).lower()} ({source})")
+    pkg = result.pkg_dir
+    console.print(f"{pkg / 'manifest.json'}: {result.manifest_origin}", markup=False, soft_wrap=True)
+    if result.scripts_origin is not None:
+        console.print(f"{pkg / 'scripts.json'}: {result.scripts_origin}", markup=False, soft_wrap=True)
+    for warning in result.warnings:
+        console.print(f"[yellow]warning:[/yellow] {warning}", soft_wrap=True)
     if result.metadata_outcome != "kept":
         console.print(f"metadata.json {result.metadata_outcome}: {result.project.root / 'metadata.json'}")
     if result.up_to_date:

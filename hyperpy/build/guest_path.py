@@ -81,12 +81,21 @@ def _hyperpy_root() -> Path:
     return Path(spec.origin).parent
 
 
-def runtime_tree() -> ContentTree:
+# What code written against kit's bindings needs of the runtime: the compatibility layer alone.
+KIT_BINDINGS_FILES = ("runtime/__init__.py", "runtime/kit_bindings.py")
+
+
+def runtime_tree(only: tuple[str, ...] | None = None) -> ContentTree:
     """`hyperpy/__init__.py` with its namespace modules, `hyperpy/runtime/**.py` and pure-Python
-    msgpack, as guest path files."""
+    msgpack, as guest path files; with `only`, `hyperpy/__init__.py` and just those files of the
+    package (paths relative to `hyperpy/`)."""
     tree = ContentTree()
     package = _hyperpy_root()
     tree.add("hyperpy/__init__.py", package / "__init__.py")
+    if only is not None:
+        for relative in only:
+            tree.add(f"hyperpy/{relative}", package / relative)
+        return tree
     for name in NAMESPACE_MODULES:  # hyperpy.state, hyperpy.http_server, ...: the public namespaces
         tree.add(f"hyperpy/{name}.py", package / f"{name}.py")
     runtime = package / "runtime"

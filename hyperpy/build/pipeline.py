@@ -41,36 +41,41 @@ from hyperpy.build.componentize import (
 )
 from hyperpy.build.content_tree import ContentTree, sha256_of
 from hyperpy.build.dependencies import dependency_site, guest_requirements, requirements_key
-from hyperpy.build.entry import entry_module_name, entry_tree, framework_available
+from hyperpy.build.entry import entry_module_name, entry_tree, framework_available, legacy_entry_tree
 from hyperpy.build.errors import BuildError, GuestPaths, translate_componentize_failure
-from hyperpy.build.guest_path import imports_hyperpy, project_sources, runtime_tree
+from hyperpy.build.guest_path import KIT_BINDINGS_FILES, imports_hyperpy, project_sources, runtime_tree
 from hyperpy.build.progress import BuildReporter, reporter
 from hyperpy.build.world import world_spec
 from hyperpy.package.archive import sha256_file, zip_directory_bytes
 from hyperpy.package.cache import DeflateCache, cache_override, mark_used, prune
-from hyperpy.package.manifest import MANIFEST_FILE, ManifestEntry, manifest_json
+from hyperpy.package.kit_layout import record_generated, written_by_hyperpy
+from hyperpy.package.manifest import MANIFEST_FILE, ManifestEntry
 from hyperpy.package.metadata import MetadataError, MetadataPlan, plan_metadata
 from hyperpy.package.pkg_contents import API_ZIP, PkgContentsError, api_zip, pkg_files
 from hyperpy.package.process_module import (
     AppImportError,
     ProcessKind,
     inferred_needs,
+    legacy_bindings_module,
     missing_module_problem,
     process_kind,
 )
 from hyperpy.package.project import (
     NO_NEEDS,
+    Buildable,
     EffectiveCapability,
     InferredNeeds,
-    ProcessConfig,
     Project,
     ProjectConfigError,
+    ScriptConfig,
     effective_capabilities,
     effective_grants,
     effective_networking,
+    generated_files,
     load_project,
     manifest_entries,
 )
+from hyperpy.package.scripts import SCRIPTS_FILE, ScriptsError
 from hyperpy.package.ui_folder import UiFolderError, own_pkg_files, ui_files
 
 BUILD_RECORD = "last-build.json"
@@ -82,7 +87,11 @@ KEEP_CACHED = 48
 
 @dataclass(frozen=True)
 class ProcessBuild:
-    """What happened to one process: `status` is "built" or "cached"."""
+    """What happened to one process or script: `status` is "built" or "cached".
+
+    `role` is "process" (in manifest.json) or "script" (in scripts.json); `bindings` names the
+    kit-style bindings module the code imports (served by the compatibility layer), if any.
+    """
 
     name: str
     kind: ProcessKind
@@ -93,6 +102,8 @@ class ProcessBuild:
     capabilities: tuple[EffectiveCapability, ...]
     request_networking: tuple[bool, str]
     grants: tuple[EffectiveCapability, ...] = ()
+    role: str = "process"
+    bindings: str | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +116,11 @@ class BuildResult:
     manifest: tuple[ManifestEntry, ...]
     metadata_outcome: str
     up_to_date: bool
+    # Things the user should know that do not stop the build (a capability their own manifest lacks).
+    warnings: tuple[str, ...] = ()
+    # "generated" or "yours (kept as written)" for manifest.json and scripts.json.
+    manifest_origin: str = "generated"
+    scripts_origin: str | None = None
 
     @property
     def built(self) -> list[str]:
@@ -133,9 +149,10 @@ def _hyperpy_version() -> str:
 class _Plan:
     """Per-process inputs resolved before any compilation."""
 
-    process: ProcessConfig
+    process: Buildable
     kind: ProcessKind
     module_file: Path
+    bindings: str | None
     app_module: str
     python_path: list[Path]
     key: str
@@ -184,14 +201,14 @@ class _Builder:
         self.work = self.work_root  # replaced by this build's own directory in run()
         self.needs: dict[str, InferredNeeds] = {}
         self.host_import_error: str | None = None
-        self.modules: dict[str, tuple[Path, ProcessKind]] = {}
+        self.modules: dict[str, tuple[Path, ProcessKind]] = {}  # keyed by wasm file name
 
     # -- planning ---------------------------------------------------------------------------------
 
     def _check_modules(self) -> dict[str, tuple[Path, ProcessKind]]:
         found: dict[str, tuple[Path, ProcessKind]] = {}
         problems = []
-        for process in self.project.processes:
+        for process in self.project.buildables:
             module_file = self.project.module_path(process)
             if module_file is None:
                 problems.append(missing_module_problem(self.project, process))
@@ -199,13 +216,14 @@ class _Builder:
             kind = process_kind(module_file)
             if kind == "framework" and not framework_available():
                 problems.append(
-                    f"process {process.name!r}: {module_file} defines no WitWorld class, so it would be "
-                    "built as a hyperpy framework app, but this hyperpy has no framework entry point "
+                    f"{_role(process)} {process.name!r}: {module_file} defines no WitWorld class, so it "
+                    "would be built as a hyperpy framework app, but this hyperpy has no framework entry "
+                    "point "
                     "(hyperpy.runtime.entry); define `class WitWorld` with `def init(self, our: str)` "
                     "to build it as a raw process"
                 )
                 continue
-            found[process.name] = (module_file, kind)
+            found[process.wasm_file_name] = (module_file, kind)
         if problems:
             raise BuildError("\n".join(problems))
         return found
@@ -220,10 +238,13 @@ class _Builder:
         sources_digest = sources.digest()
         sources_dir = sources.materialize(stage / "src", sources_digest)
         kinds = {kind for _file, kind in modules.values()}
-        with_runtime = "framework" in kinds or site is not None or imports_hyperpy(sources)
+        bindings = {name: legacy_bindings_module(file) for name, (file, _kind) in modules.items()}
+        full_runtime = "framework" in kinds or site is not None or imports_hyperpy(sources)
         runtime_digest, runtime_dir = None, None
-        if with_runtime:
-            runtime = runtime_tree()
+        if full_runtime or any(bindings.values()):
+            # Code in kit's bindings style needs only the compatibility layer, so its components stay
+            # cached while the rest of the runtime changes.
+            runtime = runtime_tree() if full_runtime else runtime_tree(only=KIT_BINDINGS_FILES)
             runtime_digest = runtime.digest()
             runtime_dir = runtime.materialize(stage / "runtime", runtime_digest)
         world = world_spec(self.project.package, self.project.publisher, self.project.api_dir)
@@ -247,13 +268,19 @@ class _Builder:
             "python": sys.version.split()[0],
         }
         plans = []
-        for process in self.project.processes:
-            module_file, kind = modules[process.name]
-            python_path = [runtime_dir, sources_dir] if runtime_dir is not None else [sources_dir]
+        for process in self.project.buildables:
+            module_file, kind = modules[process.wasm_file_name]
+            legacy = bindings[process.wasm_file_name]
+            process_sources = sources_dir / process.source_dir if process.source_dir else sources_dir
+            python_path = [runtime_dir, process_sources] if runtime_dir is not None else [process_sources]
             app_module = process.module
             entry_digest = None
+            entry = None
             if kind == "framework":
                 entry = entry_tree(process.name, process.module)
+            elif legacy is not None:
+                entry = legacy_entry_tree(process.name, process.module, legacy)
+            if entry is not None:
                 entry_digest = entry.digest()
                 entry_dir = entry.materialize(stage / "entry", entry_digest)
                 labels[entry_dir] = "<generated entry>"
@@ -261,10 +288,16 @@ class _Builder:
                 app_module = entry_module_name(process.name)
             if site is not None:
                 python_path.append(site)
-            key_input = {**common, "module": process.module, "kind": kind, "entry": entry_digest}
+            key_input = {
+                **common,
+                "module": process.module,
+                "source_dir": process.source_dir,
+                "kind": kind,
+                "entry": entry_digest,
+            }
             key = sha256_of(json.dumps(key_input, sort_keys=True).encode())
             wasm_cache = self.cache / "components" / f"{key[:40]}.wasm"
-            plans.append(_Plan(process, kind, module_file, app_module, python_path, key, wasm_cache))
+            plans.append(_Plan(process, kind, module_file, legacy, app_module, python_path, key, wasm_cache))
         return plans, originals, labels
 
     def _describe_framework_apps(
@@ -295,7 +328,7 @@ class _Builder:
             loaded = {
                 process.name: module
                 for process in self.project.processes
-                if modules[process.name][1] == "framework"
+                if modules[process.wasm_file_name][1] == "framework"
                 and (module := sys.modules.get(process.module)) is not None
             }
             try:
@@ -323,7 +356,11 @@ class _Builder:
         os.close(handle)
         temporary = Path(temporary_name)
         try:
-            report.step(name, f"componentize-py ({plan.kind} process, module {plan.process.module})")
+            style = f"kit bindings {plan.bindings}, " if plan.bindings else ""
+            report.step(
+                name,
+                f"componentize-py ({style}{plan.kind} {_role(plan.process)}, module {plan.process.module})",
+            )
             job = ComponentizeJob(
                 wit_dir=str(self.wit_dir),
                 world=self.world,
@@ -356,7 +393,14 @@ class _Builder:
 
     def _own_files(self, plans: list[_Plan], record: dict[str, object]) -> dict[str, Path]:
         """The user's own files in pkg/: everything but what this build or the previous one wrote."""
-        managed = {MANIFEST_FILE, API_ZIP, *(p.process.wasm_file_name for p in plans)}
+        managed = {API_ZIP, *(p.process.wasm_file_name for p in plans)}
+        root = self.project.root
+        if self.project.user_manifest is None:
+            managed.add(MANIFEST_FILE)
+        if self.project.user_scripts is None and (
+            self.project.scripts or written_by_hyperpy(root, SCRIPTS_FILE)
+        ):
+            managed.add(SCRIPTS_FILE)
         for key in ("wasm_files", "ui_files"):
             previous = record.get(key, [])
             if isinstance(previous, list):
@@ -374,7 +418,7 @@ class _Builder:
     def _pkg_tree(
         self,
         plans: list[_Plan],
-        manifest: list[ManifestEntry],
+        generated: dict[str, bytes],
         own_files: dict[str, Path],
         ui: dict[str, Path],
     ) -> ContentTree:
@@ -388,7 +432,7 @@ class _Builder:
             own_files=own_files,
             ui=ui,
             wasm={plan.process.wasm_file_name: plan.wasm_cache for plan in plans},
-            generated={MANIFEST_FILE: manifest_json(manifest).encode()},
+            generated=generated,
             api=api,
         )
         tree = ContentTree()
@@ -396,8 +440,39 @@ class _Builder:
             tree.add(relative, source)
         return tree
 
+    def _user_manifest_warnings(self, manifest: list[ManifestEntry]) -> list[str]:
+        """What a framework app needs that the user's own manifest does not give it (not added:
+        the file is used as written; the process would fail at run time with a capability error)."""
+        if self.project.user_manifest is None:
+            return []
+        warnings = []
+        for entry in manifest:
+            needs = self.needs.get(entry.process_name)
+            if needs is None:
+                continue
+            given = {e if isinstance(e, str) else e.process for e in entry.request_capabilities}
+            missing = sorted(needs.processes - given)
+            if missing:
+                warnings.append(
+                    f"{self.project.user_manifest}: process {entry.process_name!r} uses "
+                    f"{', '.join(missing)} but its request_capabilities do not list "
+                    f"{'it' if len(missing) == 1 else 'them'}; your manifest is used as written, so add "
+                    "them there or the process gets a capability error at run time"
+                )
+            if needs.networking and not entry.request_networking:
+                warnings.append(
+                    f"{self.project.user_manifest}: process {entry.process_name!r} messages other nodes "
+                    "but has request_networking false; set it to true there"
+                )
+        return warnings
+
     def _commit(
-        self, tree: ContentTree, zip_bytes: bytes, written: dict[str, list[str]], pkg_digest: str
+        self,
+        tree: ContentTree,
+        zip_bytes: bytes,
+        written: dict[str, list[str]],
+        pkg_digest: str,
+        generated: dict[str, bytes],
     ) -> None:
         pkg = self.project.pkg_dir
         staged = tree.materialize(self.work, pkg_digest)
@@ -414,6 +489,7 @@ class _Builder:
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
         self.metadata_plan.write()
+        record_generated(self.project.root, generated)
         record = {"pkg_digest": pkg_digest, "zip_sha256": sha256_of(zip_bytes), **written}
         (self.project.target_dir / "hyperpy" / BUILD_RECORD).write_text(json.dumps(record, indent=2))
 
@@ -490,8 +566,12 @@ class _Builder:
                 "infer capabilities; make it importable here"
             )
 
-        manifest = manifest_entries(self.project, self.needs)
-        tree = self._pkg_tree(plans, manifest, own_files, ui)
+        try:
+            manifest = manifest_entries(self.project, self.needs)
+            generated = generated_files(self.project, manifest)
+        except (ProjectConfigError, ScriptsError) as exc:
+            raise _as_build_error(exc) from exc
+        tree = self._pkg_tree(plans, generated, own_files, ui)
         pkg_digest = tree.digest()
         zip_sha = self._up_to_date(record, pkg_digest)
         up_to_date = zip_sha is not None
@@ -500,7 +580,7 @@ class _Builder:
             zip_bytes = zip_directory_bytes(staged_for_zip, self.deflate_cache)
             zip_sha = sha256_of(zip_bytes)
             written = {"wasm_files": [p.process.wasm_file_name for p in plans], "ui_files": sorted(ui)}
-            self._commit(tree, zip_bytes, written, pkg_digest)
+            self._commit(tree, zip_bytes, written, pkg_digest, generated)
         prune(self.cache / "components", ".wasm", keep_count=KEEP_CACHED)
         self.deflate_cache.prune_disk(KEEP_CACHED)
 
@@ -509,20 +589,33 @@ class _Builder:
             outcome = outcomes[plan.process.name]
             assert not isinstance(outcome, str)
             status, seconds = outcome
-            process_needs = self.needs.get(plan.process.name, NO_NEEDS)
+            unit = plan.process
+            if isinstance(unit, ScriptConfig):
+                entry = unit.entry
+                capabilities = tuple(EffectiveCapability(c, "config") for c in entry.request_capabilities)
+                grants = tuple(EffectiveCapability(c, "config") for c in entry.grant_capabilities)
+                networking = (entry.request_networking, "config")
+            else:
+                process_needs = self.needs.get(unit.name, NO_NEEDS)
+                capabilities = tuple(effective_capabilities(unit, process_needs))
+                grants = tuple(effective_grants(unit, process_needs))
+                networking = effective_networking(unit, process_needs)
             builds.append(
                 ProcessBuild(
-                    name=plan.process.name,
+                    name=unit.name,
                     kind=plan.kind,
                     status=status,
-                    wasm_path=self.project.pkg_dir / plan.process.wasm_file_name,
+                    wasm_path=self.project.pkg_dir / unit.wasm_file_name,
                     wasm_size=plan.wasm_cache.stat().st_size,
                     seconds=seconds,
-                    capabilities=tuple(effective_capabilities(plan.process, process_needs)),
-                    request_networking=effective_networking(plan.process, process_needs),
-                    grants=tuple(effective_grants(plan.process, process_needs)),
+                    capabilities=capabilities,
+                    request_networking=networking,
+                    grants=grants,
+                    role=_role(unit),
+                    bindings=plan.bindings,
                 )
             )
+        yours = "yours (kept as written)"
         return BuildResult(
             project=self.project,
             zip_path=self.project.zip_path,
@@ -532,7 +625,18 @@ class _Builder:
             manifest=tuple(manifest),
             metadata_outcome=self.metadata_plan.outcome,
             up_to_date=up_to_date,
+            warnings=tuple(self._user_manifest_warnings(manifest)),
+            manifest_origin=yours if self.project.user_manifest is not None else "generated",
+            scripts_origin=(
+                yours
+                if self.project.user_scripts is not None
+                else ("generated" if self.project.scripts else None)
+            ),
         )
+
+
+def _role(unit: Buildable) -> str:
+    return "script" if isinstance(unit, ScriptConfig) else "process"
 
 
 @contextlib.contextmanager

@@ -163,13 +163,16 @@ def default_sources(paths: tuple[Path, ...], cwd: Path) -> tuple[Path, ...]:
 
     Why: `cd myapp && hyperpy run` is what a user types after `hyperpy new`; booting an empty node there
     would look like the app silently failed to start. A directory is a project when its pyproject.toml
-    has a `[tool.hyperpy]` table; elsewhere an empty node boots (to receive `hyperpy start-package`).
+    has a `[tool.hyperpy]` table, or it has kit's layout with Python sources (metadata.json,
+    pkg/manifest.json, <dir>/src/lib.py); elsewhere an empty node boots (to receive `hyperpy start-package`).
     """
     if paths:
         return paths
+    from hyperpy.package.kit_layout import is_kit_layout, is_project_dir
+
     pyproject = cwd / "pyproject.toml"
     if not pyproject.is_file():
-        return ()
+        return (cwd,) if is_kit_layout(cwd) and is_project_dir(cwd) else ()
     import tomllib
 
     try:
@@ -180,14 +183,18 @@ def default_sources(paths: tuple[Path, ...], cwd: Path) -> tuple[Path, ...]:
 
 
 def resolve_sources(paths: tuple[Path, ...], native: bool) -> list[RunSource]:
-    """Decide per path: a hyperpy project is built (component) or loaded (native); a zip, a kit project
-    or a `pkg/` directory is installed as it is (component only)."""
+    """Decide per path: a project (pyproject or kit layout with Python sources) is built (component)
+    or loaded (native); a zip, a kit-built package or a `pkg/` directory is installed as it is
+    (component only)."""
+    from hyperpy.package.kit_layout import is_project_dir
+
     sources = []
     for path in paths:
-        is_project = path.is_dir() and (path / "pyproject.toml").is_file()
+        is_project = is_project_dir(path)
         if native and not is_project:
             raise click.UsageError(
-                f"--native needs a hyperpy project directory (with pyproject.toml); {path} is a built "
+                f"--native needs a project directory (pyproject.toml, or kit's layout with Python "
+                f"sources); {path} is a built "
                 "package, which only runs as components (drop --native)"
             )
         sources.append(RunSource(path, "native" if native else "component", is_project and not native))

@@ -32,12 +32,12 @@ from hyperpy.node.well_known import KERNEL_PROCESS_ID, drive_caps, messaging_cap
 from hyperpy.node.wit_types import Address, Capability, PackageId, ProcessId
 from hyperpy.package.archive import PackageZip, PackageZipError, sha256_bytes, zip_directory_bytes
 from hyperpy.package.cache import DeflateCache
+from hyperpy.package.kit_layout import is_project_dir
 from hyperpy.package.manifest import (
     MANIFEST_FILE,
     CapabilityGrant,
     ManifestEntry,
     ManifestError,
-    manifest_json,
     parse_manifest,
 )
 from hyperpy.package.metadata import MetadataError, parse_metadata, plan_metadata
@@ -47,6 +47,7 @@ from hyperpy.package.project import (
     InferredNeeds,
     Project,
     ProjectConfigError,
+    generated_files,
     load_project,
     manifest_entries,
 )
@@ -192,7 +193,7 @@ def _package_directory(path: Path, mode: str) -> tuple[Project | None, Path | No
     """(project or None, the pkg/ directory to zip or None when native mode synthesizes it)."""
     if (path / MANIFEST_FILE).is_file():
         return None, path
-    project = load_project(path) if (path / "pyproject.toml").is_file() else None
+    project = load_project(path) if is_project_dir(path) else None
     if (path / "pkg" / MANIFEST_FILE).is_file():
         return project, path / "pkg"
     if project is not None and mode == "native":
@@ -214,7 +215,8 @@ def _synthesized_zip(project: Project) -> bytes:
     """
     needs = _inferred_needs(project)
     manifest = manifest_entries(project, needs)
-    managed = {MANIFEST_FILE, API_ZIP, *(process.wasm_file_name for process in project.processes)}
+    generated = generated_files(project, manifest)
+    managed = {*generated, API_ZIP, *(unit.wasm_file_name for unit in project.buildables)}
     own_files = own_pkg_files(project.pkg_dir, managed)
     declared = {name: process_needs.ui_folder for name, process_needs in needs.items()}
     try:
@@ -237,7 +239,7 @@ def _synthesized_zip(project: Project) -> bytes:
         own_files=own_files,
         ui=ui_files(project, declared, own_files),
         wasm={},
-        generated={MANIFEST_FILE: manifest_json(manifest).encode()},
+        generated=generated,
         api=api,
     )
     with tempfile.TemporaryDirectory() as temporary:
@@ -308,8 +310,9 @@ def _native_refs(
 ) -> dict[str, NativeModuleRef]:
     refs: dict[str, NativeModuleRef] = {}
     if project is not None:
-        for process in project.processes:
-            refs[process.wasm_file_name] = NativeModuleRef(process.module, str(project.root))
+        # Scripts too: the terminal spawns them from their wasm path like any process.
+        for unit in project.buildables:
+            refs[unit.wasm_file_name] = NativeModuleRef(unit.module, str(project.source_root(unit)))
     for key, value in native_modules.items():
         name = key.lstrip("/")
         if not name.endswith(".wasm"):

@@ -320,3 +320,18 @@ def _write_atomically(path: Path, text: str) -> None:
     temporary = path.with_name(f".{path.name}.tmp")
     temporary.write_text(text, encoding="utf-8")
     temporary.replace(path)
+
+
+def read_package_identity(path: Path) -> tuple[PackageMetadata, str]:
+    """metadata.json of a project configured by it alone (kit's layout), and the version to build.
+
+    The version is `current_version`, or the newest `code_hashes` key when that is newer: kit's
+    build moves `current_version` forward to it (and so does `plan_metadata`).
+    """
+    source = str(path)
+    metadata = _parse_for_update(path.read_text(encoding="utf-8"), source)
+    current = metadata.properties.current_version
+    newest = _newest_version(metadata)
+    if newest is not None and semver_key(newest) > semver_key(current):
+        return metadata, newest
+    return metadata, current

@@ -29,12 +29,14 @@ from pathlib import Path
 from types import ModuleType
 from typing import Literal
 
-from hyperpy.package.project import InferredNeeds, ProcessConfig, Project
+from hyperpy.package.project import Buildable, InferredNeeds, Project, ScriptConfig
+from hyperpy.runtime.kit_bindings import MODERN_WORLD_MODULE
 
 ProcessKind = Literal["raw", "framework"]
 _WITWORLD_TEXT = re.compile(
     r"^(class\s+WitWorld\b|WitWorld\s*[:=]|from\s+\S+\s+import\s+.*\bWitWorld\b)", re.M
 )
+_LEGACY_TEXT = re.compile(r"^from\s+([A-Za-z_]\w*)\.(?:imports\.\w+|types)\s+import\b", re.M)
 
 
 def _defines_witworld(tree: ast.Module) -> bool:
@@ -56,24 +58,69 @@ def _defines_witworld(tree: ast.Module) -> bool:
     return False
 
 
-def missing_module_problem(project: Project, process: ProcessConfig) -> str:
+def missing_module_problem(project: Project, process: Buildable) -> str:
     """The message for a process whose module file does not exist (build and native install)."""
     candidates = " or ".join(str(p) for p in project.module_candidates(process))
-    return (
-        f"process {process.name!r}: module {process.module!r} not found: expected {candidates} "
-        f'(or set module = "..." in [tool.hyperpy.processes.{process.name}] of {project.config_file})'
+    role, table = ("script", "scripts") if isinstance(process, ScriptConfig) else ("process", "processes")
+    fix = (
+        f"kit's layout builds pkg/{process.wasm_file_name} from that file"
+        if project.layout == "kit"
+        else f'or set module = "..." in [tool.hyperpy.{table}.{process.name}] of {project.config_file}'
     )
+    return f"{role} {process.name!r}: module {process.module!r} not found: expected {candidates} ({fix})"
 
 
 def process_kind(module_file: Path) -> ProcessKind:
-    """ "raw" if the module defines WitWorld at top level, else "framework"."""
+    """ "raw" if the module defines WitWorld at top level or is written against kit's bindings
+    (`legacy_bindings_module`), else "framework"."""
     source = module_file.read_text(encoding="utf-8", errors="replace")
     try:
         raw = _defines_witworld(ast.parse(source, filename=str(module_file)))
     except SyntaxError:
         # Newer syntax than the host understands (or a real error, which pre-init will report).
         raw = bool(_WITWORLD_TEXT.search(source))
-    return "raw" if raw else "framework"
+    return "raw" if raw or legacy_bindings_module(module_file) else "framework"
+
+
+def _bindings_module_of(name: str | None) -> str | None:
+    """`x` for `x.imports.<interface>` or `x.types`: where componentize-py puts its bindings."""
+    if not name:
+        return None
+    head, _, rest = name.partition(".")
+    if head == MODERN_WORLD_MODULE or not (rest == "types" or rest.startswith("imports.")):
+        return None
+    return head
+
+
+def legacy_bindings_module(module_file: Path) -> str | None:
+    """The world module a raw process imports kit's (componentize-py 0.11) bindings from, if any.
+
+    Recognised by its imports: `from <world>.imports.<interface> import ...` or `from <world>.types
+    import ...` (or `import <world>.imports.<interface>`) for any `<world>` but `wit_world`, the name
+    componentize-py 0.25 uses. The name is taken as written: kit's chat template imports
+    `chat_template_dot_os_v0` (its world), its echo and fibonacci templates `process` (the world of
+    Hyperware's pre-1.0 WIT, which kit's own build no longer produces: it builds them against
+    `process-v1`, so they fail there); the compatibility layer serves whichever name the code uses.
+    A module that defines WitWorld is modern whatever it imports.
+    """
+    source = module_file.read_text(encoding="utf-8", errors="replace")
+    try:
+        tree = ast.parse(source, filename=str(module_file))
+    except SyntaxError:
+        match = _LEGACY_TEXT.search(source)
+        return match.group(1) if match and match.group(1) != MODERN_WORLD_MODULE else None
+    if _defines_witworld(tree):
+        return None
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.level == 0:
+            found = _bindings_module_of(node.module)
+        elif isinstance(node, ast.Import):
+            found = next((m for a in node.names if (m := _bindings_module_of(a.name))), None)
+        else:
+            continue
+        if found is not None:
+            return found
+    return None
 
 
 def framework_needs(module: ModuleType) -> InferredNeeds:
@@ -116,8 +163,8 @@ def import_app(root: Path, module_name: str) -> ModuleType:
         importlib.invalidate_caches()
         return importlib.import_module(module_name)
     except Exception as error:
-        frame = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
-        where = f" ({frame.filename}:{frame.lineno})" if frame is not None else ""
+        where = _user_location(error, root)
+        where = f" ({where})" if where else ""
         raise AppImportError(
             f"importing process module {module_name!r} from {root} failed{where}: "
             f"{type(error).__name__}: {error}"
@@ -125,6 +172,25 @@ def import_app(root: Path, module_name: str) -> ModuleType:
     finally:
         with contextlib.suppress(ValueError):
             sys.path.remove(root_text)
+
+
+def _user_location(error: BaseException, root: Path) -> str:
+    """`file:line` in the user's code where an import failed: a SyntaxError's own position, else
+    the innermost traceback frame in the project (not hyperpy's decorator that raised a
+    DeclarationError, nor importlib), else the innermost frame outside hyperpy."""
+    if isinstance(error, SyntaxError) and error.filename:
+        return f"{error.filename}:{error.lineno}"
+    frames = traceback.extract_tb(error.__traceback__) if error.__traceback__ else []
+    project = str(root.resolve())
+    hyperpy_dir = str(Path(__file__).resolve().parents[1])
+    for wanted in (
+        lambda name: name.startswith(project),
+        lambda name: not name.startswith((hyperpy_dir, "<")),
+    ):
+        for frame in reversed(frames):
+            if wanted(frame.filename):
+                return f"{frame.filename}:{frame.lineno}"
+    return f"{frames[-1].filename}:{frames[-1].lineno}" if frames else ""
 
 
 def inferred_needs(
@@ -149,7 +215,7 @@ def inferred_needs(
         module = (loaded or {}).get(process.name)
         if module is None:
             try:
-                module = import_app(project.root, process.module)
+                module = import_app(project.source_root(process), process.module)
             except AppImportError as exc:
                 raise AppImportError(f"process {process.name!r}: {exc}") from exc.__cause__
         try:

@@ -79,6 +79,7 @@ from hyperpy.package.names import (
     validate_publisher,
 )
 from hyperpy.package.problems import Problem, problems_from_validation_error, render
+from hyperpy.package.scripts import ScriptEntry
 from hyperpy.package.ui_folder import relative_folder
 from hyperpy.runtime.well_known import ALWAYS_DELIVERED
 
@@ -157,18 +158,33 @@ OnExitConfig = Annotated[
 ]
 
 
-class ProcessSettings(BaseModel):
-    """One `[tool.hyperpy.processes.<name>]` table."""
+class _UnitSettings(BaseModel):
+    """What a process table and a script table share: the module and the permissions."""
 
     model_config = ConfigDict(extra="forbid")
 
     module: Annotated[StrictStr, AfterValidator(_module_name)] | None = None
-    on_exit: OnExitConfig = DEFAULT_ON_EXIT
     public: StrictBool = False
     request_networking: StrictBool = False
     request_capabilities: list[CapabilityEntry] = Field(default_factory=list)
     grant_capabilities: list[CapabilityEntry] = Field(default_factory=list)
+
+
+class ProcessSettings(_UnitSettings):
+    """One `[tool.hyperpy.processes.<name>]` table."""
+
+    on_exit: OnExitConfig = DEFAULT_ON_EXIT
     infer_capabilities: StrictBool = True
+
+
+class ScriptSettings(_UnitSettings):
+    """One `[tool.hyperpy.scripts.<name>]` table: a terminal script, written to `pkg/scripts.json`.
+
+    The fields are Hyperdrive's scripts.json entry (runtime-contract §2.3), all defaulting to
+    false/empty; `module` defaults to the name with '-' replaced by '_' (or kit's `<name>/src/lib.py`).
+    """
+
+    root: StrictBool = False
 
 
 class HyperpyTable(BaseModel):
@@ -182,11 +198,13 @@ class HyperpyTable(BaseModel):
     description: StrictStr | None = None
     ui: Annotated[StrictStr, AfterValidator(_project_folder)] | None = None
     processes: dict[str, ProcessSettings] = Field(default_factory=dict)
+    scripts: dict[str, ScriptSettings] = Field(default_factory=dict)
 
 
 _KNOWN_FIELDS = (
     *HyperpyTable.model_fields,
     *ProcessSettings.model_fields,
+    *ScriptSettings.model_fields,
     *OnExitRequestConfig.model_fields,
     *CapabilityGrant.model_fields,
 )
@@ -204,10 +222,31 @@ class ProcessConfig:
     request_capabilities: tuple[str | CapabilityGrant, ...]
     grant_capabilities: tuple[str | CapabilityGrant, ...]
     infer_capabilities: bool
+    # Where the module lives, relative to the project root ("" = the root itself; kit's layout:
+    # "chat/src" with module "lib"), and the wasm file in pkg/ ("" = "<name>.wasm").
+    source_dir: str = ""
+    wasm: str = ""
+
+    @property
+    def wasm_file_name(self) -> str:
+        return self.wasm or f"{self.name}.wasm"
+
+
+@dataclass(frozen=True)
+class ScriptConfig:
+    """A terminal script: built like a process into `pkg/<name>.wasm`, listed in `pkg/scripts.json`."""
+
+    name: str
+    module: str
+    entry: ScriptEntry
+    source_dir: str = ""
 
     @property
     def wasm_file_name(self) -> str:
         return f"{self.name}.wasm"
+
+
+Buildable = ProcessConfig | ScriptConfig
 
 
 @dataclass(frozen=True)
@@ -223,6 +262,16 @@ class Project:
     processes: tuple[ProcessConfig, ...]
     dependencies: tuple[str, ...] = field(default=())
     ui: str | None = None  # `[tool.hyperpy] ui`: the project folder copied into pkg/ui/
+    scripts: tuple[ScriptConfig, ...] = field(default=())
+    # "pyproject": configured by [tool.hyperpy]; "kit": kit's layout, configured by metadata.json,
+    # pkg/manifest.json and pkg/scripts.json alone (see hyperpy.package.kit_layout).
+    layout: Literal["pyproject", "kit"] = "pyproject"
+    # The user's own pkg/manifest.json and pkg/scripts.json: when set, the build ships them exactly
+    # as written and never rewrites them (the processes and scripts above were read from them).
+    user_manifest: Path | None = None
+    user_scripts: Path | None = None
+    # Processes of the user's manifest whose wasm is already in pkg/ with no Python source (kept).
+    prebuilt: tuple[str, ...] = field(default=())
 
     @property
     def package_id(self) -> str:
@@ -251,12 +300,29 @@ class Project:
                 return process
         raise KeyError(name)
 
-    def module_candidates(self, process: ProcessConfig) -> list[Path]:
+    @property
+    def buildables(self) -> tuple[Buildable, ...]:
+        """What the build compiles: each process wasm once (processes may share one), then scripts."""
+        seen: set[str] = set()
+        found: list[Buildable] = []
+        units: list[Buildable] = [*self.processes, *self.scripts]
+        for unit in units:
+            if unit.wasm_file_name not in seen:
+                seen.add(unit.wasm_file_name)
+                found.append(unit)
+        return tuple(found)
+
+    def source_root(self, process: Buildable) -> Path:
+        """The directory the module is imported from (the component's path entry for the sources)."""
+        return self.root / process.source_dir if process.source_dir else self.root
+
+    def module_candidates(self, process: Buildable) -> list[Path]:
         """The files that may hold the process module: `a/b.py` or `a/b/__init__.py`."""
         relative = Path(*process.module.split("."))
-        return [self.root / relative.with_suffix(".py"), self.root / relative / "__init__.py"]
+        base = self.source_root(process)
+        return [base / relative.with_suffix(".py"), base / relative / "__init__.py"]
 
-    def module_path(self, process: ProcessConfig) -> Path | None:
+    def module_path(self, process: Buildable) -> Path | None:
         """The file holding the process module, or None if neither candidate exists."""
         for candidate in self.module_candidates(process):
             if candidate.is_file():
@@ -284,13 +350,18 @@ def load_project(directory: Path | str) -> Project:
             [_problem(str(root), "", "no such directory", "pass the package project directory")]
         )
     if not config_file.is_file():
+        from hyperpy.package.kit_layout import is_kit_layout, load_kit_project
+
+        if is_kit_layout(root):
+            return load_kit_project(root)
         raise ProjectConfigError(
             [
                 _problem(
                     source,
                     "",
                     "file not found",
-                    f"create it with a [project] name and a [{CONFIG_TABLE}] table",
+                    f"create it with a [project] name and a [{CONFIG_TABLE}] table "
+                    "(or use kit's layout: metadata.json, pkg/manifest.json, <process>/src/lib.py)",
                 )
             ]
         )
@@ -320,7 +391,10 @@ def load_project(directory: Path | str) -> Project:
         raise ProjectConfigError(
             problems_from_validation_error(exc, source, prefix=CONFIG_TABLE, known_fields=_KNOWN_FIELDS)
         ) from None
-    return _resolve(root, config_file, table, project_table if isinstance(project_table, dict) else {})
+    project = _resolve(root, config_file, table, project_table if isinstance(project_table, dict) else {})
+    from hyperpy.package.kit_layout import with_user_package_files
+
+    return with_user_package_files(project, table)
 
 
 def _resolve(root: Path, config_file: Path, table: HyperpyTable, project_table: dict[str, Any]) -> Project:
@@ -384,7 +458,27 @@ def _resolve(root: Path, config_file: Path, table: HyperpyTable, project_table: 
         except InvalidNameError as exc:
             problems.append(_problem(source, f"{CONFIG_TABLE}.processes.{process_name}", str(exc)))
             continue
-        processes.append(_resolve_process(process_name, process_settings))
+        processes.append(_resolve_process(root, process_name, process_settings))
+
+    scripts = []
+    for script_name, script_settings in table.scripts.items():
+        try:
+            validate_process_name(script_name, "script name")
+        except InvalidNameError as exc:
+            problems.append(_problem(source, f"{CONFIG_TABLE}.scripts.{script_name}", str(exc)))
+            continue
+        clash = next((p for p in processes if p.wasm_file_name == f"{script_name}.wasm"), None)
+        if clash is not None:
+            problems.append(
+                _problem(
+                    source,
+                    f"{CONFIG_TABLE}.scripts.{script_name}",
+                    f"{script_name}.wasm is also process {clash.name!r}'s wasm",
+                    "give the script another name",
+                )
+            )
+            continue
+        scripts.append(_resolve_script(root, script_name, script_settings))
 
     if problems:
         raise ProjectConfigError(problems)
@@ -398,16 +492,49 @@ def _resolve(root: Path, config_file: Path, table: HyperpyTable, project_table: 
         processes=tuple(processes),
         dependencies=tuple(raw_dependencies),
         ui=table.ui,
+        scripts=tuple(scripts),
     )
 
 
-def _resolve_process(name: str, settings: ProcessSettings) -> ProcessConfig:
+KIT_SOURCE = "src/lib.py"
+
+
+def default_source(root: Path, name: str, wasm_stem: str) -> tuple[str, str]:
+    """(source_dir, module) of a process or script with no `module` setting.
+
+    The module named like it (`-` -> `_`) at the project root, unless only kit's layout holds it:
+    `<wasm stem>/src/lib.py`, imported as `lib` from `<wasm stem>/src` (kit runs componentize-py in
+    that directory with app module `lib`, src/build/mod.rs `compile_python_wasm_process`).
+    """
+    module = name.replace("-", "_")
+    relative = Path(*module.split("."))
+    at_root = (root / relative.with_suffix(".py")).is_file() or (root / relative / "__init__.py").is_file()
+    if not at_root and (root / wasm_stem / KIT_SOURCE).is_file():
+        return f"{wasm_stem}/src", "lib"
+    return "", module
+
+
+def _resolve_script(root: Path, name: str, settings: ScriptSettings) -> ScriptConfig:
+    source_dir, module = ("", settings.module) if settings.module else default_source(root, name, name)
+    entry = ScriptEntry(
+        root=settings.root,
+        public=settings.public,
+        request_networking=settings.request_networking,
+        request_capabilities=settings.request_capabilities,
+        grant_capabilities=settings.grant_capabilities,
+    )
+    return ScriptConfig(name=name, module=module, entry=entry, source_dir=source_dir)
+
+
+def _resolve_process(root: Path, name: str, settings: ProcessSettings) -> ProcessConfig:
     on_exit: Any = settings.on_exit
     if isinstance(on_exit, OnExitRequestsConfig):
         on_exit = OnExitRequests(Requests=[request.to_manifest() for request in on_exit.Requests])
+    source_dir, module = ("", settings.module) if settings.module else default_source(root, name, name)
     return ProcessConfig(
         name=name,
-        module=settings.module or name.replace("-", "_"),
+        module=module,
+        source_dir=source_dir,
         on_exit=on_exit,
         public=settings.public,
         request_networking=settings.request_networking,
@@ -501,7 +628,14 @@ def effective_networking(process: ProcessConfig, needs: InferredNeeds = NO_NEEDS
 def manifest_entries(
     project: Project, inferred: Mapping[str, InferredNeeds] | None = None
 ) -> list[ManifestEntry]:
-    """The manifest for `project`; `inferred` maps a process name to what the build saw it needs."""
+    """The manifest for `project`; `inferred` maps a process name to what the build saw it needs.
+
+    A manifest the user wrote (`project.user_manifest`) is the manifest, exactly as written.
+    """
+    if project.user_manifest is not None:
+        from hyperpy.package.manifest import parse_manifest
+
+        return parse_manifest(project.user_manifest.read_bytes(), str(project.user_manifest))
     inferred = inferred or {}
     entries = []
     for process in project.processes:
@@ -519,3 +653,29 @@ def manifest_entries(
             )
         )
     return entries
+
+
+def script_entries(project: Project) -> dict[str, ScriptEntry]:
+    """`pkg/scripts.json` for `project`: the user's file as written, else from `[tool.hyperpy.scripts]`."""
+    if project.user_scripts is not None:
+        from hyperpy.package.scripts import parse_scripts
+
+        return parse_scripts(project.user_scripts.read_bytes(), str(project.user_scripts))
+    return {script.wasm_file_name: script.entry for script in project.scripts}
+
+
+def generated_files(project: Project, manifest: list[ManifestEntry]) -> dict[str, bytes]:
+    """manifest.json and scripts.json as a build of `project` writes them into pkg/.
+
+    The user's own files are not here: they are kept byte for byte among the user's pkg/ files.
+    Used by `hyperpy build` and by a native install of an unbuilt project, so both ship the same.
+    """
+    from hyperpy.package.manifest import MANIFEST_FILE, manifest_json
+    from hyperpy.package.scripts import SCRIPTS_FILE, scripts_json
+
+    files: dict[str, bytes] = {}
+    if project.user_manifest is None:
+        files[MANIFEST_FILE] = manifest_json(manifest).encode()
+    if project.user_scripts is None and project.scripts:
+        files[SCRIPTS_FILE] = scripts_json(script_entries(project)).encode()
+    return files

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import json
 import types
 import typing
 from collections.abc import Callable, Mapping, Sequence
@@ -320,7 +321,7 @@ def _literal(hint: Any, args: tuple[Any, ...]) -> Codec:
         if not (arg is None or isinstance(arg, str | int | bool)):
             raise UnsupportedType(f"Literal values must be str, int, bool or None, got {arg!r} in {hint}")
     allowed = [(type(arg), arg) for arg in args]
-    describe = "one of " + ", ".join(repr(arg) for arg in args)
+    describe = "one of " + ", ".join(json.dumps(arg) for arg in args)
 
     def check(value: Any, path: str) -> Any:
         if (type(value), value) in allowed:
@@ -337,7 +338,7 @@ def _enum(cls: type[enum.Enum]) -> Codec:
         from_wire.setdefault(member.name, member)
     for member, wire in to_wire.items():
         from_wire[wire] = member  # the wire name wins over a member name that happens to collide
-    describe = "one of " + ", ".join(repr(w) for w in dict.fromkeys(to_wire.values()))
+    describe = "one of " + ", ".join(json.dumps(w) for w in dict.fromkeys(to_wire.values()))
 
     def encode(value: Any, path: str) -> Any:
         try:
@@ -653,7 +654,7 @@ def _dataclass(hint: Any, cls: type, args: tuple[Any, ...], in_progress: dict[An
         if len(kwargs) < len(fields):
             missing = [name for name in required if name not in kwargs]
             if missing:
-                raise CodecError(path, f"{describe} with field(s) {', '.join(missing)}", value)
+                raise CodecError(path, describe, value, missing=tuple(missing))
         return cls(**kwargs)
 
     impl[:] = [encode, decode]

@@ -7,6 +7,7 @@ of the runtime.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 
@@ -21,15 +22,26 @@ class DeclarationError(Exception):
 class CodecError(ValueError):
     """A value does not match its declared type. `path` locates the bad part (`args[1].items[3]`)."""
 
-    def __init__(self, path: str, expected: str, got: Any) -> None:
+    def __init__(self, path: str, expected: str, got: Any, *, missing: tuple[str, ...] = ()) -> None:
         self.path = path
         self.expected = expected
         self.got = got
-        super().__init__(f"{path}: expected {expected}, got {_preview(got)}")
+        self.missing = missing
+        if missing:
+            names = ", ".join(missing)
+            text = f"{path}: missing field{'s' if len(missing) > 1 else ''} {names} (expected {expected})"
+        else:
+            text = f"{path}: expected {expected}, got {_preview(got)}"
+        super().__init__(text)
 
 
 def _preview(value: Any) -> str:
-    text = repr(value)
+    """The offending value as the client wrote it (JSON: `null`, `"x"`, `{"a": 1}`), not Python's
+    repr, since the people reading it sent JSON; Python's repr only for non-JSON values."""
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
 

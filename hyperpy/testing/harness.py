@@ -61,8 +61,11 @@ class PackageBuilds:
 
 
 def is_project(path: Path) -> bool:
-    """A hyperpy project (built by us, or loaded natively) rather than a built zip / pkg directory."""
-    return path.is_dir() and (path / "pyproject.toml").is_file()
+    """A hyperpy project (pyproject.toml, or kit's layout with Python sources: built by us, or loaded
+    natively) rather than a built zip / pkg directory."""
+    from hyperpy.package.kit_layout import is_project_dir
+
+    return is_project_dir(path)
 
 
 class HyperpyNode:

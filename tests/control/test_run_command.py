@@ -126,7 +126,7 @@ def test_native_needs_a_project_directory(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["run", str(package_zip), "--native"])
 
     assert result.exit_code == 2
-    assert "--native needs a hyperpy project directory" in result.output
+    assert "--native needs a project directory" in result.output
 
 
 def test_run_without_sources_runs_the_project_in_the_current_directory(tmp_path: Path) -> None:

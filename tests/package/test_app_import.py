@@ -57,3 +57,19 @@ def test_an_import_failure_names_the_process_file_and_line(tmp_path: Path) -> No
         AppImportError, match=r"process 'needy': importing process module 'needy_app'.*needy_app.py:2"
     ):
         inferred_needs(project)
+
+
+def test_a_declaration_error_at_import_names_the_apps_line_not_the_decorator(tmp_path: Path) -> None:
+    source = 'from hyperpy import app, http\n\n@app(name="needy")\nclass Needy:\n    @http(path="api")\n    def get(self) -> int:\n        return 1\n'  # noqa: E501
+    project = load_project(_project(tmp_path, source))
+    with pytest.raises(AppImportError) as failure:
+        inferred_needs(project)
+    message = str(failure.value)
+    assert "needy_app.py:5" in message and "decorators.py" not in message
+    assert "path 'api' must be a string starting with '/'" in message
+
+
+def test_a_syntax_error_names_its_own_line(tmp_path: Path) -> None:
+    project = load_project(_project(tmp_path, "x = 1\ndef broken(:\n    pass\n"))
+    with pytest.raises(AppImportError, match=r"needy_app.py:2"):
+        inferred_needs(project)

@@ -172,7 +172,8 @@ request_capabilities = ["http-server", {process = "kv:distro:sys"}]
 def test_missing_pieces(tmp_path: Path) -> None:
     source = tmp_path / "pyproject.toml"
     assert errors(tmp_path) == [
-        f"{source}: file not found (create it with a [project] name and a [tool.hyperpy] table)"
+        f"{source}: file not found (create it with a [project] name and a [tool.hyperpy] table "
+        "(or use kit's layout: metadata.json, pkg/manifest.json, <process>/src/lib.py))"
     ]
     write(tmp_path, '[project]\nname = "echo"\n')
     assert errors(tmp_path) == [

@@ -90,7 +90,7 @@ def test_handler_exception_answers_err_with_message_and_logs_the_traceback(probe
         (
             {"Increment": "x"},
             "BadRequest",
-            "args: expected an integer, got 'x'; expected {\"Increment\": <an integer>}",
+            'args: expected an integer, got "x"; expected {"Increment": <an integer>}',
         ),
         ({"Increment": [1, 2]}, "BadRequest", "expected an integer, got [1, 2]"),
         ({"Nope": 1}, "UnknownHandler", "no local handler named 'Nope'"),
@@ -173,7 +173,7 @@ def test_call_failures_raise_distinct_exceptions(probe: HyperpyNode) -> None:
     assert attempt(PEER, "boom") == "RemoteError:HandlerError:ValueError: probe exploded"
     assert attempt(PEER, "no_such_handler").startswith("RemoteError:UnknownHandler:no local handler named")
     assert attempt(PEER, "hold") == (
-        "RemoteError:BadRequest:bad arguments for Hold: args: expected a number, got None; "
+        "RemoteError:BadRequest:bad arguments for Hold: args: expected a number, got null; "
         'expected {"Hold": <a number>}'
     )
     assert attempt("nothere:probe:test.os", "increment", 1, [1]) == "CallTimeout"

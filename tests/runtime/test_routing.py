@@ -98,7 +98,7 @@ def test_named_handler_with_a_path_must_be_called_on_it() -> None:
 def test_malformed_named_arguments_get_400_naming_the_expected_shape() -> None:
     result = request("POST", "/api", {"AddItem": {"price": 2}})
     assert isinstance(result, RouteError) and result.status == 400
-    assert "args: expected a Item object with field(s) name" in result.message
+    assert "args: missing field name (expected a Item object)" in result.message
     assert 'expected {"AddItem": <a Item object>}' in result.message
 
 
@@ -144,7 +144,7 @@ def test_unknown_path_is_404_naming_method_and_path() -> None:
 def test_bad_path_value_is_400() -> None:
     result = request("GET", "/items/abc")
     assert isinstance(result, RouteError) and result.status == 400
-    assert "path.item_id: expected an integer, got 'abc'" in result.message
+    assert 'path.item_id: expected an integer, got "abc"' in result.message
 
 
 def test_scalar_body_parameters_come_from_the_query_when_there_is_no_body() -> None:

@@ -123,7 +123,7 @@ def test_a_field_that_no_longer_decodes_is_reset_and_the_rest_kept() -> None:
     codec = StateCodec(NotesV1, 1)
     state, problems = codec.load(raw)
     assert state == NotesV1([Note("a")], 0)
-    assert "state.total: expected an integer, got 'many'" in problems[0]
+    assert 'state.total: expected an integer, got "many"' in problems[0]
 
 
 def test_failing_migration_keeps_the_old_state_aside() -> None:

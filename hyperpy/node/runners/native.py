@@ -7,9 +7,11 @@ and is imported *fresh* for every run under a unique module name — so Restart 
 globals and two nodes running the same module never share them. (Modules it imports are shared, as
 any Python import is; see docs/node.md.)
 
-A module that defines `WitWorld` is a raw, kit-style process and is run as `WitWorld().init(our)`;
-otherwise it is a hyperpy framework app, run as `hyperpy.runtime.entry.world_class(module)().init(our)`
-exactly as the generated component entry does.
+A module that defines `WitWorld` is a raw, kit-style process and is run as `WitWorld().init(our)`; one
+written against kit's older bindings (`import chat_template_dot_os_v0`, see
+`hyperpy.runtime.kit_bindings`) gets the same compatibility layer as in a component build and is run as
+its world-named class; otherwise it is a hyperpy framework app, run as
+`hyperpy.runtime.entry.world_class(module)().init(our)` exactly as the generated component entry does.
 
 Which module runs is recorded in the package drive as a *native marker* in place of the `.wasm` file
 (`NativeModuleRef.to_marker`), so install, spawn, Restart and reboot all find it the way they find
@@ -131,10 +133,25 @@ class NativeRunner:
                 sys.modules.pop(unique_name, None)
 
 
+def _legacy_bindings(origin: str | None) -> str | None:
+    """The kit-style bindings module a process file imports (`chat_template_dot_os_v0`), if any."""
+    from hyperpy.package.process_module import legacy_bindings_module
+
+    return legacy_bindings_module(Path(origin)) if origin and origin.endswith(".py") else None
+
+
 def _world_of(module: ModuleType, ref: NativeModuleRef) -> Any:
     world_class = getattr(module, "WitWorld", None)
     if world_class is not None:
         return world_class()
+    legacy = _legacy_bindings(getattr(module, "__file__", None))
+    if legacy is not None:
+        from hyperpy.runtime.kit_bindings import world_class as legacy_world_class
+
+        try:
+            return legacy_world_class(module, legacy)()
+        except TypeError as exc:
+            raise NativeLoadError(str(exc)) from None
     try:
         entry = importlib.import_module("hyperpy.runtime.entry")
     except ImportError as exc:
@@ -183,6 +200,12 @@ def import_fresh(ref: NativeModuleRef) -> tuple[ModuleType, str]:
             f"no Python module {ref.describe()} to run natively; check the module name "
             "(native_modules= or [tool.hyperpy.processes.<name>].module)"
         )
+    legacy = _legacy_bindings(spec.origin)
+    if legacy is not None:
+        # The same compatibility layer a component build puts in front of the module.
+        from hyperpy.runtime.kit_bindings import install as install_legacy_bindings
+
+        install_legacy_bindings(legacy)
     parent, _, leaf = ref.module.rpartition(".")
     serial = next(_unique_counter)
     unique_name = f"{parent}.{leaf}__hyperpy{serial}" if parent else f"__hyperpy{serial}__{leaf}"
