@@ -46,5 +46,6 @@ def discard_kept_aside_state() -> None:
 
 
 def log(text: str, *, verbosity: int = 1) -> None:
-    """Print to the node terminal (shown when the node's verbosity is >= `verbosity`; 0 is always)."""
+    """Print `<app>: text` to the node terminal (shown when the node's verbosity is >= `verbosity`;
+    0 is always). The app's name is added here: do not put it in `text` too."""
     current_runtime("log()").log(verbosity, text)

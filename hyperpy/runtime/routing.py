@@ -195,6 +195,8 @@ class Router:
         try:
             arguments = self._url_arguments(handler, request, path_values)
             arguments.update(self._body_arguments(handler, request, body_present))
+        except NoBody as missing:
+            return RouteError(400, f"bad request for {handler.name}: {missing}")
         except CodecError as error:
             return RouteError(400, f"bad request for {handler.name}: {error}")
         except ValueError as error:
@@ -223,7 +225,10 @@ class Router:
         if not body_present:
             arguments: dict[str, Any] = {}
             for param in params:
-                _bind_text(arguments, param, request.query.get(param.key), "query")
+                text = request.query.get(param.key)
+                if text is None and not param.has_default and not _optional(param.annotation):
+                    raise NoBody(handler, param)
+                _bind_text(arguments, param, text, "query")
             return arguments
         data = jsonwire.loads(request.body)
         if len(params) == 1:
@@ -246,6 +251,17 @@ class Router:
             elif not param.has_default:
                 raise CodecError(f"body.{param.name}", "a value (this field is required)", data)
         return arguments
+
+
+class NoBody(Exception):
+    """An HTTP request without a body for a handler whose parameter `param` needs one."""
+
+    def __init__(self, handler: HandlerSpec, param: ParamSpec) -> None:
+        names = ", ".join(p.name for p in handler.body_params)
+        where = "as the JSON body" if len(handler.body_params) == 1 else f"in a JSON body ({names})"
+        scalar = scalar_info(param.annotation) is not None
+        alternative = f", or as the query parameter ?{param.key}=" if scalar else ""
+        super().__init__(f"the request has no body: send '{param.name}' {where}{alternative}")
 
 
 def _bind_text(arguments: dict[str, Any], param: ParamSpec, text: str | None, where: str) -> None:

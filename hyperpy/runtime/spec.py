@@ -516,6 +516,9 @@ def bind_path(template: str) -> str:
     return compile_path(template).binding
 
 
+API_CATCH_ALL = "/api/*rest"
+
+
 def _inferred_endpoints(
     settings: AppSettings, handlers: tuple[HandlerSpec, ...]
 ) -> tuple[HttpEndpoint | WsEndpoint, ...]:
@@ -527,6 +530,11 @@ def _inferred_endpoints(
             paths[bind_path(handler.http_path)] = None
         for path in handler.default_http_paths:
             paths[path] = None
+    if settings.ui and paths:
+        # http-server falls back to an app's root binding for unbound paths (Hyperdrive does), so
+        # with a UI at "/" a mistyped /api/... would answer index.html with 200. Binding the rest
+        # of /api to the app makes its router answer 404 there; the UI fallback stays for the rest.
+        paths[API_CATCH_ALL] = None
     endpoints: list[HttpEndpoint | WsEndpoint] = [
         HttpEndpoint(path, authenticated=settings.authenticated) for path in paths
     ]

@@ -22,7 +22,7 @@ DEFAULT_PUBLISHER = "template.os"
 
 TEMPLATES: dict[str, str] = {
     "http": "a counter with an HTTP and a local API and persisted state (the default)",
-    "chat": "peer-to-peer chat between nodes: @remote handlers and calls to other nodes",
+    "chat": "peer-to-peer chat between nodes: @remote handlers, calls to other nodes, a terminal script",
     "ui": "a to-do app with a plain HTML/JS web UI using the generated typed client",
     "raw": "a raw process written against the WIT world (WitWorld class, receive/respond loop)",
     "extension": "a process plus a native Python extension over the MessagePack WebSocket protocol",

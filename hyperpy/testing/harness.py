@@ -154,6 +154,11 @@ class HyperpyNode:
         """Fire-and-forget Request (no response expected)."""
         self.node.inject(process, body, blob=blob, expects_response=None)
 
+    def terminal_command(self, line: str) -> None:
+        """Type a command line into the node's terminal (`m ...`, `top`, `send:pkg:pub args`); what
+        the script prints arrives in the output (`wait_for_output`)."""
+        self.node.terminal_command(line)
+
     def output(self, *, all: bool = False) -> str:
         """The node's terminal: what a developer would see, or every printout with `all=True`."""
         return self.node.terminal.text(all)

@@ -21,6 +21,8 @@ import pytest
 from component_builds import cache_root
 from test_run_terminal import PipedNode
 
+from hyperpy.node.control.compiled import precompile_package
+
 PROJECT = Path(__file__).parent / "projects" / "my_chat_app"
 CHAT = "my-chat-app:my-chat-app:template.os"
 HYPERPY = Path(sys.executable).parent / "hyperpy"
@@ -63,6 +65,10 @@ def test_the_quick_start(tmp_path: Path, network_env: dict[str, str]) -> None:
         for node in nodes:
             node.wait_for("ready on")
         hyperpy("build", str(project), env=network_env, cwd=tmp_path)
+        # Compile the components into the nodes' cache first, as `hyperpy run SOURCES` does, so the
+        # install behind start-package never waits for the compiler past kit's rpc timeout.
+        zip_path = project / "target" / "my-chat-app:template.os.zip"
+        precompile_package(zip_path.read_bytes(), Path(network_env["HYPERPY_CACHE_DIR"]) / "compiled")
         hyperpy("start-package", str(project), "--port", str(first.port), env=network_env, cwd=tmp_path)
         hyperpy("start-package", str(project), "--port", str(second.port), env=network_env, cwd=tmp_path)
 

@@ -97,6 +97,11 @@ def test_m_awaits_a_real_answer(node: Node) -> None:
     assert answer["Metadata"]["file_type"] == "File"
 
 
+def test_m_passes_bad_json_on_and_prints_the_targets_answer(node: Node) -> None:
+    texts = run_line(node, "m our@vfs:distro:sys '{not json' -a 5", count=2)
+    assert texts == [f"{PREFIX}Awaiting response for 5s", f'{PREFIX}{{"Err":"MalformedRequest"}}']
+
+
 def test_m_without_await_prints_an_empty_line(node: Node) -> None:
     assert script_text(node, f"m fake.dev@vfs:distro:sys {VFS_METADATA}") == ""
 

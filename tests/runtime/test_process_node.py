@@ -280,3 +280,7 @@ def test_the_package_ui_folder_is_served_at_the_app_root(hyperpy_node: HyperpyNo
     status, content_type, body = get("/assets/app.js")
     assert "javascript" in content_type and body == b'console.log("webui asset");\n'
     assert json.loads(get("/api/hello")[2]) == "hello from the api"
+    # an unknown API path is the app's 404, not the UI's index.html; other paths still get the UI
+    missing = hyperpy_node.http.get("/webui:webui:test.os/api/nope")
+    assert missing.status == 404 and b"<html" not in missing.body
+    assert get("/some/page")[2] == get("/index.html")[2]

@@ -193,3 +193,9 @@ def test_incoming_http_server_request_is_parsed_with_the_process_prefix_stripped
 @pytest.mark.parametrize(("text", "value"), [("true", True), ("0", False), ("Yes", True)])
 def test_boolean_query_spellings(text: str, value: bool) -> None:
     assert matched(request("GET", "/items/1", query={"full": text}), "get_item")["full"] is value
+
+
+def test_a_request_without_a_body_says_so_and_what_to_send() -> None:
+    result = request("POST", "/api/add-item")  # add_item(item: Item) needs a body
+    assert isinstance(result, RouteError) and result.status == 400
+    assert result.message == "bad request for add_item: the request has no body: send 'item' as the JSON body"

@@ -65,6 +65,9 @@ def test_template_passes_its_own_tests_natively(rendered: dict[str, Path], templ
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
 
 
+# One componentize-py build per process and per script (the chat template has both): 5-20 s of CPU
+# each on an idle machine, minutes on a loaded one.
+@pytest.mark.timeout(900)
 @pytest.mark.parametrize("template", sorted(TEMPLATES))
 def test_template_builds_checks_and_passes_as_a_component(rendered: dict[str, Path], template: str) -> None:
     project = rendered[template]

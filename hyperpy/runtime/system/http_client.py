@@ -19,9 +19,11 @@ class HttpClientResponse:
     body: bytes = b""
 
     def text(self) -> str:
+        """The body decoded as UTF-8."""
         return self.body.decode("utf-8", errors="replace")
 
     def json(self) -> Any:
+        """The body parsed as JSON."""
         return jsonwire.loads(self.body)
 
 
@@ -50,10 +52,12 @@ async def request(
 
 
 async def get(url: str, *, headers: dict[str, str] | None = None, timeout: float = 30) -> HttpClientResponse:
+    """GET `url` through http-client:distro:sys (the node makes the request)."""
     return await request("GET", url, headers=headers, timeout=timeout)
 
 
 async def post(
     url: str, body: bytes | str = b"", *, headers: dict[str, str] | None = None, timeout: float = 30
 ) -> HttpClientResponse:
+    """POST `body` to `url` through http-client:distro:sys."""
     return await request("POST", url, headers=headers, body=body, timeout=timeout)

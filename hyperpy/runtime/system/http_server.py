@@ -55,18 +55,22 @@ async def bind_secure(
 
 
 async def bind_ws(path: str, *, authenticated: bool = True, extension: bool = False) -> None:
+    """Bind a WebSocket path of this app (`extension=True` for a native extension)."""
     await _action({"WebSocketBind": {"path": path, "authenticated": authenticated, "extension": extension}})
 
 
 async def bind_ws_secure(path: str, *, extension: bool = False) -> None:
+    """Bind a WebSocket path on the app's secure subdomain."""
     await _action({"WebSocketSecureBind": {"path": path, "extension": extension}})
 
 
 async def unbind(path: str) -> None:
+    """Remove the app's HTTP binding of `path`."""
     await _action({"Unbind": {"path": path}})
 
 
 async def unbind_ws(path: str) -> None:
+    """Remove the app's WebSocket binding of `path`."""
     await _action({"WebSocketUnbind": {"path": path}})
 
 

@@ -39,9 +39,11 @@ class KvDb(PackageDatabase):
         return reply.blob.bytes if reply.blob is not None else b""
 
     async def set(self, key: bytes | str, value: bytes | str, tx_id: int | None = None) -> None:
+        """Store `value` under `key` (inside transaction `tx_id` when given)."""
         await self._request({"Set": {"key": list(_bytes(key)), "tx_id": tx_id}}, blob=_bytes(value))
 
     async def delete(self, key: bytes | str, tx_id: int | None = None) -> None:
+        """Delete `key` (inside transaction `tx_id` when given)."""
         await self._request({"Delete": {"key": list(_bytes(key)), "tx_id": tx_id}})
 
     async def get_json(self, key: bytes | str, returns: Any = Any) -> Any:
@@ -70,4 +72,5 @@ async def open(db: str, *, timeout: float = 5) -> KvDb:
 
 
 async def remove_db(db: str, *, timeout: float = 5) -> None:
+    """Delete the database `db` of our package and everything in it."""
     await (await open(db, timeout=timeout)).remove()

@@ -52,4 +52,5 @@ async def open(db: str, *, timeout: float = 5) -> SqliteDb:
 
 
 async def remove_db(db: str, *, timeout: float = 5) -> None:
+    """Delete the database `db` of our package and everything in it."""
     await (await open(db, timeout=timeout)).remove()

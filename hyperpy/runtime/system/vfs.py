@@ -49,6 +49,7 @@ async def create_drive(drive: str) -> str:
 
 
 async def read(path: str) -> bytes:
+    """The bytes of the file at `path` (a drive path such as `/pkg:pub/data/x`)."""
     answer, reply = await _vfs(path, "Read")
     if answer != "Read":
         raise ModuleError(PROCESS, answer, f"Read {path}")
@@ -56,6 +57,7 @@ async def read(path: str) -> bytes:
 
 
 async def read_text(path: str) -> str:
+    """The file at `path` decoded as UTF-8."""
     return (await read(path)).decode("utf-8")
 
 
@@ -65,10 +67,12 @@ async def write(path: str, data: bytes | str) -> None:
 
 
 async def append(path: str, data: bytes | str) -> None:
+    """Append `data` (str is UTF-8 encoded) to the file at `path`, creating it."""
     await _ok(path, "Append", blob=data.encode("utf-8") if isinstance(data, str) else bytes(data))
 
 
 async def read_dir(path: str) -> list[DirEntry]:
+    """The entries of the directory at `path`."""
     answer, _ = await _vfs(path, "ReadDir")
     if tag_of(answer) != "ReadDir":
         raise ModuleError(PROCESS, answer, f"ReadDir {path}")
@@ -95,6 +99,7 @@ async def metadata(path: str) -> tuple[str, int]:
 
 
 async def exists(path: str) -> bool:
+    """Whether something exists at `path`."""
     try:
         await metadata(path)
     except ModuleError:
@@ -103,20 +108,25 @@ async def exists(path: str) -> bool:
 
 
 async def create_dir_all(path: str) -> None:
+    """Create the directory at `path` and any missing parents."""
     await _ok(path, "CreateDirAll")
 
 
 async def remove_file(path: str) -> None:
+    """Delete the file at `path`."""
     await _ok(path, "RemoveFile")
 
 
 async def remove_dir_all(path: str) -> None:
+    """Delete the directory at `path` and everything below it."""
     await _ok(path, "RemoveDirAll")
 
 
 async def rename(path: str, new_path: str) -> None:
+    """Move the file or directory at `path` to `new_path`."""
     await _ok(path, {"Rename": {"new_path": new_path}})
 
 
 async def copy_file(path: str, new_path: str) -> None:
+    """Copy the file at `path` to `new_path`."""
     await _ok(path, {"CopyFile": {"new_path": new_path}})
