@@ -11,29 +11,18 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from component_builds import cache_root
-from test_run_terminal import PipedNode
+from run_nodes import PipedNode, hyperpy
 
 from hyperpy.node.control.compiled import precompile_package
 
 PROJECT = Path(__file__).parent / "projects" / "my_chat_app"
 CHAT = "my-chat-app:my-chat-app:template.os"
-HYPERPY = Path(sys.executable).parent / "hyperpy"
-
-
-def hyperpy(*args: str, env: dict[str, str], cwd: Path) -> str:
-    result = subprocess.run(
-        [str(HYPERPY), *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=600
-    )
-    assert result.returncode == 0, f"hyperpy {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
-    return result.stdout
 
 
 def send(text: str, target: str) -> str:

@@ -4,74 +4,18 @@ the REST API lists and kills processes."""
 from __future__ import annotations
 
 import json
-import queue
-import signal
-import socket
-import subprocess
-import sys
-import threading
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from run_nodes import NO_PROXY, RunningNode
 
 from hyperpy.cli import main
 
 ECHO_PROJECT = Path(__file__).parent / "projects" / "echo"
 ECHO = "echo:echo:template.os"
-NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-HYPERPY = Path(sys.executable).parent / "hyperpy"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-EXITED = "<hyperpy run exited>"
-
-
-class RunningNode:
-    """`hyperpy run` in a subprocess; its output lines are collected by a reader thread."""
-
-    def __init__(self, *args: str) -> None:
-        self.port = free_port()
-        command = [str(HYPERPY), "run", *args, "--port", str(self.port)]
-        self.process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
-        )
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.seen: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.put(line.rstrip("\n"))
-        self.lines.put(EXITED)
-
-    def wait_for(self, text: str, timeout: float = 60) -> str:
-        while True:
-            try:
-                line = self.lines.get(timeout=timeout)
-            except queue.Empty:
-                raise AssertionError(f"`hyperpy run` never printed {text!r}; output: {self.seen}") from None
-            if line is EXITED:
-                raise AssertionError(f"`hyperpy run` exited before printing {text!r}; output: {self.seen}")
-            self.seen.append(line)
-            if text in line:
-                return line
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-        return self.process.wait(timeout=30)
 
 
 @pytest.fixture

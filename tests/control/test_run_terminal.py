@@ -4,39 +4,13 @@ from __future__ import annotations
 
 import os
 import pty
-import queue
 import select
 import signal
 import subprocess
-import threading
 import time
 
-from test_run_command import ECHO, ECHO_PROJECT, HYPERPY, NO_PROXY, RunningNode, free_port
-
-
-class PipedNode(RunningNode):
-    """`hyperpy run` with a pipe for stdin, as a script driving the node would have."""
-
-    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
-        self.port = free_port()
-        self.process = subprocess.Popen(
-            [str(HYPERPY), "run", *args, "--port", str(self.port)],
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            bufsize=1,
-        )
-        self.lines = queue.Queue()
-        self.seen = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def type(self, line: str) -> None:
-        """Send one command line to the node's terminal."""
-        assert self.process.stdin is not None
-        self.process.stdin.write(line + "\n")
-        self.process.stdin.flush()
+from run_nodes import HYPERPY, NO_PROXY, PipedNode, free_port
+from test_run_command import ECHO, ECHO_PROJECT
 
 
 def test_piped_lines_run_and_the_end_of_stdin_keeps_the_node_up() -> None:
@@ -55,8 +29,7 @@ def test_piped_lines_run_and_the_end_of_stdin_keeps_the_node_up() -> None:
             "error calling script: 'no-such-script' not found, either as an alias or process ID",
             'terminal:sys: "ping"',
         ):
-            if not any(text in line for line in node.seen):
-                node.wait_for(text)
+            node.saw(text)
         with NO_PROXY.open(node.url("/hyperpy/api/processes"), timeout=10) as response:
             assert ECHO in response.read().decode()
         assert node.stop() == 0

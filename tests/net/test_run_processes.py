@@ -9,28 +9,20 @@ import json
 import os
 import queue
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from run_nodes import HYPERPY, free_port
 
 from hyperpy.package.control_client import ControlError, inject
 
 CHAT_PROJECT = Path(__file__).resolve().parents[2] / "examples" / "chat"
 CHAT = "chat:chat:template.os"
-HYPERPY = Path(sys.executable).parent / "hyperpy"
 EXITED = "<exited>"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class RunNode:
