@@ -62,3 +62,10 @@ def test_a_handler_out_of_memory_crashes_the_process_and_on_exit_restarts_it(
     hog.wait_for_output("has OnExit behavior Restart", timeout=10, since=mark)
     hog.wait_for_output("hog: ready", timeout=120, since=mark)
     assert ask(hog, "Ping") == 2  # the fresh process answers (the state saved before the crash)
+
+
+def test_only_memory_errors_are_fatal_a_recursion_error_is_answered(hog: HyperpyNode) -> None:
+    answer = hog.request(HOG, json.dumps({"Recurse": 0}), timeout=20)
+    assert "RecursionError" in answer.body.decode()
+    assert "ended with error" not in hog.output(all=True)
+    assert ask(hog, "Ping") == 1  # same process; the failed handler's changes were rolled back

@@ -31,3 +31,9 @@ class Hog:
     def out_of_memory(self) -> int:
         """A MemoryError without using up memory: what a failed allocation raises natively."""
         raise MemoryError("a simulated allocation failure")
+
+    @local
+    def recurse(self, depth: int) -> int:
+        """Unbounded recursion: a RecursionError unwinds cleanly, so it is an ordinary answered error."""
+        self.served += 1
+        return self.recurse(depth + 1)
