@@ -88,11 +88,11 @@ class HyperLoop(asyncio.AbstractEventLoop):
             self._driver.idle(next_deadline)
             self._move_due_timers()
         for _ in range(len(self._ready)):
+            if self._stopping:  # also when the driver stopped us while idle (a crashing handler)
+                break
             handle = self._ready.popleft()
             if not handle.cancelled():
                 handle._run()
-            if self._stopping:
-                break
 
     def _next_deadline(self) -> float | None:
         while self._scheduled and not self.is_armed(self._scheduled[0]):

@@ -76,6 +76,13 @@ REFUSAL_MARGIN = 0.5
 # What a handler may raise and still get an answer. Other BaseExceptions (the node killing the
 # process from inside a host call) must end the process, so they are not caught.
 HANDLER_FAILURES = (Exception, asyncio.CancelledError, SystemExit, KeyboardInterrupt)
+# Caught like the others but never answered: the process crashes with it (`_finish`). A MemoryError
+# means an allocation failed somewhere in the middle of the interpreter's or the app's work (in a
+# component: the node's per-process memory limit), so the app's state and the runtime's own
+# bookkeeping may be half-updated; a Rust process panics on allocation failure (`handle_alloc_error`
+# aborts) and Hyperdrive applies on_exit. Ordinary exceptions, RecursionError included (the stack
+# unwinds cleanly), stay answered errors.
+FATAL_FAILURES = (MemoryError,)
 
 
 @dataclass(slots=True)
@@ -127,7 +134,8 @@ class ProcessRuntime:
         self.background: set[asyncio.Task[Any]] = set()
         # While starting (`run` until bindings and @init finished): requests that arrived meanwhile.
         self.held: list[tuple[Incoming, Answerable | None]] | None = None
-        self.init_failure: InitFailed | None = None
+        # Why the process must end (a failed start, or a FATAL_FAILURES error): `run` raises it.
+        self.crash: BaseException | None = None
 
     def _compile(self, spec: HandlerSpec) -> CompiledHandler:
         function = getattr(self.spec.app_class, spec.name)
@@ -147,7 +155,8 @@ class ProcessRuntime:
         """Load the state, start the app and serve messages until the process is killed.
 
         Raises `InitFailed` (which traps the component, so the node applies `on_exit`) when an
-        `@init` handler raises: an app whose setup failed must not serve requests.
+        `@init` handler raises: an app whose setup failed must not serve requests. Raises a handler's
+        fatal error (`FATAL_FAILURES`, i.e. MemoryError) the same way: see `_finish`.
         """
         instance, problems = self.keeper.load(self._read_state())
         self.instance = instance
@@ -164,8 +173,8 @@ class ProcessRuntime:
                 # Raised by app code in a background task; escaping init would trap the process.
                 # Anything else (e.g. the node killing the process from a host call) ends init.
                 self.log(0, "event loop interrupted: " + _format_exception(error, True))
-            if self.init_failure is not None:
-                raise self.init_failure
+            if self.crash is not None:
+                raise self.crash
 
     def _read_state(self) -> bytes | None:
         try:
@@ -238,7 +247,7 @@ class ProcessRuntime:
             f"{error} - the process stops without serving (its on_exit applies):\n"
             + _format_exception(error.__cause__ or error, True),
         )
-        self.init_failure = error  # type: ignore[assignment]
+        self.crash = error
         self.loop.stop()
 
     async def _timer_loop(self, handler: CompiledHandler) -> None:
@@ -693,7 +702,12 @@ class ProcessRuntime:
         """Apply the save policy, then answer (if the request expects it) and log failures.
 
         Saving first means an answer the caller has seen is never lost by a crash right after it.
+        This is where every handler's exception arrives (`HANDLER_FAILURES`); a fatal one
+        (`FATAL_FAILURES`) is neither saved nor answered: the process crashes (`_crash_with`).
         """
+        if isinstance(error, FATAL_FAILURES):
+            self._crash_with(handler, error)
+            return
         try:
             self.keeper.message_done(failed=error is not None)
         except Exception as failure:
@@ -707,11 +721,24 @@ class ProcessRuntime:
                 else:
                     self._answer_rpc_result(handler, context, result)
         except Exception as failure:
+            if isinstance(failure, FATAL_FAILURES):  # encoding the result ran out of memory
+                self._crash_with(handler, failure)
+                return
             self.log(
                 0, f"could not answer for handler '{handler.spec.name}': " + _format_exception(failure, True)
             )
             if context.answer_to is not None and not context.answer_to.answered:
                 self._answer_error(handler, context, failure)
+
+    def _crash_with(self, handler: CompiledHandler, error: BaseException) -> None:
+        """End the process with `error`: stop the loop so `run` raises it (the component traps, the
+        native runner reports a crash) and the node applies on_exit. The request stays unanswered, as
+        when a Hyperdrive process dies mid-request (the caller's `expects_response` timer gives it a
+        Timeout). Nothing of this message is saved: its changes may be half made."""
+        self.log(0, f"handler '{handler.spec.name}' raised {type(error).__name__}: the process crashes")
+        if self.crash is None:
+            self.crash = error
+        self.loop.stop()
 
     def _answer_rpc_result(self, handler: CompiledHandler, context: RequestContext, result: Any) -> None:
         blob = mime = None

@@ -33,7 +33,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from hyperpy.node.contracts import ProcessCrashed, StandardHost
+from hyperpy.node.contracts import OUT_OF_MEMORY, ProcessCrashed, StandardHost
 from hyperpy.node.process_thread import ProcessKilled
 from hyperpy.node.runners.native_guard import guest_code
 from hyperpy.node.runners.native_shim import (
@@ -125,12 +125,30 @@ class NativeRunner:
                     raise ProcessCrashed(trap.reason, stderr.text()) from None
                 except BaseException as exc:
                     stderr.write("".join(traceback.format_exception(exc)))
-                    raise ProcessCrashed(f"{type(exc).__name__}: {exc}", stderr.text()) from None
+                    raise ProcessCrashed(_crash_reason(exc), stderr.text()) from None
                 swallowed = trapped_reason()
                 if swallowed is not None:
                     raise ProcessCrashed(swallowed, stderr.text())
             finally:
                 sys.modules.pop(unique_name, None)
+
+
+def _crash_reason(exc: BaseException) -> str:
+    """Why a native run crashed. A MemoryError (raised, or chained under the runtime's InitFailed)
+    gets the component runner's "out of memory" lead, so the kernel prints it first: natively there
+    is no per-process limit (docs/node.md), the allocation failed in the node's own heap."""
+    reason = f"{type(exc).__name__}: {exc}"
+    cause: BaseException | None = exc
+    seen: set[int] = set()
+    while cause is not None and not isinstance(cause, MemoryError) and id(cause) not in seen:
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    if not isinstance(cause, MemoryError):
+        return reason
+    return (
+        f"{OUT_OF_MEMORY}: the process raised MemoryError (native mode enforces no per-process memory "
+        f"limit: a native process allocates from the node's own Python heap); {reason}"
+    )
 
 
 def _legacy_bindings(origin: str | None) -> str | None:

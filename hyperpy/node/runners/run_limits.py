@@ -15,8 +15,9 @@ node bounds both, as a deliberate difference (docs/node.md, "Limits"):
   (`DEFAULT_MEMORY_LIMIT_MB`, or `HYPERPY_PROCESS_MEMORY_MB`, or `Node(process_memory_mb=...)`).
   A `memory.grow` beyond it fails and CPython in the guest raises `MemoryError`: uncaught (a raw
   process) or when CPython cannot recover (it aborts), the instance traps, the kernel applies
-  on_exit and prints `out of memory: the process reached its memory limit of N MB ...`; a framework
-  handler's MemoryError is answered as that handler's error, like any exception it raises.
+  on_exit and prints `out of memory: the process reached its memory limit of N MB ...`. A framework
+  handler's MemoryError is the same crash: the runtime does not answer it but ends the process with it
+  (`hyperpy.runtime.process.FATAL_FAILURES`).
 """
 
 from __future__ import annotations
